@@ -1,0 +1,34 @@
+# Two commands: `make demo` and `make test`. Everything else is a helper they call.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install vendor lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: a seeded SQLite demo served on http://127.0.0.1:5000 with the logins printed
+demo: $(STAMP)
+	$(BIN)/sandan demo
+
+## make test: the whole suite on SQLite and PostgreSQL (browser tests need Debian's chromium)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check workflow api web tests bench
+	$(BIN)/lint-imports
+
+## make vendor: refresh the front-end assets in web/static/vendor from npm (maintainers only)
+vendor:
+	$(PYTHON) web/vendor.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

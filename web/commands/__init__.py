@@ -1,0 +1,1 @@
+"""Subcommands of `sandan`, one module per group."""

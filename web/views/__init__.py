@@ -1,0 +1,1 @@
+"""Page groups, one blueprint module each."""

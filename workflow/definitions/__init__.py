@@ -1,0 +1,1 @@
+"""List definitions: YAML data validated into frozen objects the engine enforces."""
