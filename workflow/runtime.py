@@ -7,6 +7,7 @@ nest, so a service either writes everything it meant to or nothing.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,12 @@ class Runtime:
         self._reads = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._local = threading.local()
         self._registry: Registry | None = None
+
+    def with_clock(self, clock: Clock) -> Runtime:
+        """The same runtime (engine, definitions) seen through another clock: "as of" work."""
+        twin = copy.copy(self)
+        twin.clock = clock
+        return twin
 
     @property
     def definitions(self) -> Registry:

@@ -65,17 +65,17 @@ def create_org(rt: Runtime, actor: Person | Scope, *, name: str, kind: str,
 
 
 def create_person(rt: Runtime, actor: Person | Scope, *, username: str, display_name: str,
-                  password: str, org_id: int | None = None, must_change_password: bool = True,
+                  password: str | None, org_id: int | None = None, must_change_password: bool = True,
                   email: str | None = None, mobile: str | None = None,
                   post: str | None = None) -> int:
-    """Create an account; the password must meet the policy and is stored as an argon2 hash."""
+    """Create a person; with a password (meeting the policy, stored as argon2) they can sign in."""
     scope = _scope(actor)
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise InvalidInput("username: 1 to 80 characters")
     if not display_name or not display_name.strip():
         raise InvalidInput("display_name: must not be empty")
-    hashed = hash_password(password)
+    hashed = hash_password(password) if password is not None else None
     with rt.transaction() as session:
         org = session.get(Organisation, org_id) if org_id is not None else None
         if org_id is not None and org is None:
