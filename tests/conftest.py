@@ -18,7 +18,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 
+from workflow import passwords
 from workflow.access import Scope
 from workflow.clock import FixedClock
 from workflow.config import Settings
@@ -58,6 +60,15 @@ def _build_template(url: str, instance: Path) -> None:
     upgrade_database(rt)
     store_definitions(rt)
     rt.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Same argon2id algorithm, test-sized cost: the suite hashes hundreds of passwords."""
+    original = passwords._HASHER
+    passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._HASHER = original
 
 
 @pytest.fixture(scope="session")

@@ -34,14 +34,14 @@ def upgrade_database(rt: Runtime) -> None:
     with rt.engine.begin() as connection:
         config = alembic_config(rt.settings.database_url)
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def is_current(engine: Engine, url: str) -> bool:
     """True when the database is at the newest migration (for readiness checks)."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 def store_definitions(rt: Runtime, directory: Path | None = None) -> list[Definition]:

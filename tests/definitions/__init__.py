@@ -1,0 +1,1 @@
+"""Definition loading, validation and the `sandan definitions` commands."""
