@@ -169,7 +169,7 @@ def world(rt: Runtime) -> World:
     ids = {}
     for name, (org, roles) in people.items():
         ids[name] = orgs.create_person(rt, system, username=name, display_name=f"{name}同志",
-                                       password=PASSWORD, org_id=org)
+                                       password=PASSWORD, org_id=org, must_change_password=False)
         for role in roles:
             orgs.grant_role(rt, system, person_id=ids[name], org_id=org, role=role)
     orgs.assign_inspector(rt, system, person_id=ids["inspector"], org_id=branch_a)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflow.config import Settings
 from workflow.errors import ConfigError
@@ -28,25 +29,34 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_SECURE=rt.settings.environment == "production",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=rt.settings.environment == "production",
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
     app.extensions["sandan"] = rt
+    if rt.settings.proxies:
+        hops = rt.settings.proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     csrf.init_app(app)
     _register(app)
     return app
 
 
 def _register(app: Flask) -> None:
-    from web import auth
+    from web import auth, sessions
     from web.views import items
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(items.bp)
+    sessions.init_app(app, app.extensions["sandan"].settings)
     app.context_processor(_template_globals)
     app.add_template_filter(_localtime, "localtime")
-    for code in (403, 404):
+    for code in (400, 403, 404, 429):
         app.register_error_handler(code, _error_page)
+    from api import init_api
+
+    init_api(app)  # last: the API answers its own errors in JSON under /api/v1
 
 
 def _template_globals() -> dict[str, Any]:

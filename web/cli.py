@@ -31,12 +31,21 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from web.commands.assess import assess
     from web.commands.db import demo, init, serve
     from web.commands.definitions import definitions
     from web.commands.ledger import ledger
+    from web.commands.orgs import orgs
+    from web.commands.sweep import sweep
+    from web.commands.tokens import tokens
     from web.commands.users import users
+    from web.commands.worker import worker
 
     for command in (init, demo, serve, definitions, ledger, users):
+        cli.add_command(command)
+    for command in (orgs, tokens, assess):
+        cli.add_command(command)
+    for command in (sweep, worker):
         cli.add_command(command)
 
 

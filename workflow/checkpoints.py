@@ -60,21 +60,65 @@ def _roll(digest: str, entry_hash: str) -> str:
 
 
 def read_checkpoints(path: Path, key: bytes) -> tuple[list[dict[str, Any]], list[str]]:
-    """All checkpoint lines, and the problems with any that are not intact."""
+    """The intact checkpoint lines in order, and the problems with the file.
+
+    A line is used only when it is a signed checkpoint that follows the one before it (`n` one
+    higher, sealing only later ids). A line that is garbled, unsigned, repeated or moved back is
+    skipped; a checkpoint missing between two intact lines is reported, and the verifier then
+    relies on the next intact line's running digest for the ids the missing one sealed.
+    """
     if not path.exists():
         return [], []
-    lines, problems = [], []
+    lines: list[dict[str, Any]] = []
+    problems: list[str] = []
+    skipped = False  # a damaged line was skipped since the last intact one
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         try:
             line = json.loads(raw)
         except json.JSONDecodeError:
             problems.append(f"checkpoint file line {number} is not valid JSON")
+            skipped = True
+            continue
+        if not isinstance(line, dict):
+            problems.append(f"checkpoint file line {number} is not a checkpoint (not an object)")
+            skipped = True
             continue
         if not hmac.compare_digest(str(line.get("mac", "")), _mac(key, line)):
             problems.append(f"checkpoint file line {number} has a bad signature")
+            skipped = True
             continue
+        if not _well_formed(line):
+            problems.append(f"checkpoint file line {number} is signed but malformed")
+            skipped = True
+            continue
+        previous = lines[-1] if lines else {"n": 0, "seq": 0}
+        if line["n"] <= previous["n"] or line["first"] <= previous["seq"]:
+            problems.append(
+                f"checkpoint file line {number} repeats or reorders checkpoint {line['n']} "
+                f"(checkpoint {previous['n']} sealing through #{previous['seq']} came before it)"
+            )
+            continue
+        if line["n"] != previous["n"] + 1 and not skipped:
+            missing = previous["n"] + 1
+            which = f"{missing}" if missing == line["n"] - 1 else f"{missing}..{line['n'] - 1}"
+            problems.append(f"checkpoint {which} is missing from the file (before line {number})")
+        skipped = False
         lines.append(line)
     return lines, problems
+
+
+def _well_formed(line: dict[str, Any]) -> bool:
+    try:
+        count = sum(end - start + 1 for start, end in line["ids"])
+        return (
+            all(isinstance(line[k], int) for k in ("n", "first", "seq"))
+            and isinstance(line["digest"], str)
+            and len(line["prefixes"]) == count * PREFIX
+            and line["ids"][0][0] == line["first"]
+            and line["ids"][-1][1] == line["seq"]
+        )
+    except (KeyError, TypeError, ValueError, IndexError):
+        return False
 
 
 def _ranges(ids: list[int]) -> list[list[int]]:
@@ -93,14 +137,16 @@ def _lock_ledger(session: Session) -> None:
     # on SQLite the caller's BEGIN IMMEDIATE already excludes every other writer
 
 
-def write_checkpoint(session: Session, path: Path, key: bytes, now: datetime) -> dict[str, Any] | None:
+def write_checkpoint(
+    session: Session, path: Path, key: bytes, now: datetime
+) -> dict[str, Any] | None:
     """Seal every entry written since the last checkpoint; None when there is nothing new."""
     lines, problems = read_checkpoints(path, key)
     if problems:
         from workflow.errors import LedgerError
 
         raise LedgerError("refusing to extend a damaged checkpoint file: " + "; ".join(problems))
-    last = lines[-1] if lines else {"n": 0, "seq": 0, "digest": _DIGEST_START}
+    last: dict[str, Any] = lines[-1] if lines else {"n": 0, "seq": 0, "digest": _DIGEST_START}
     _lock_ledger(session)
     rows = session.execute(
         select(_TABLE.c.id, _TABLE.c.hash).where(_TABLE.c.id > last["seq"]).order_by(_TABLE.c.id)
@@ -130,7 +176,8 @@ def write_checkpoint(session: Session, path: Path, key: bytes, now: datetime) ->
 
 @dataclass
 class Verification:
-    """What `verify` found. `problems` are (entry id, message), the first bad entry first."""
+    """What `verify` found. `problems` are (entry id, message), the first bad entry first;
+    problems with the checkpoint file itself carry id 0."""
 
     count: int = 0
     head_id: int | None = None
@@ -145,7 +192,14 @@ class Verification:
 
     @property
     def first_bad(self) -> int | None:
-        return min(p[0] for p in self.problems) if self.problems else None
+        """The lowest damaged entry id; None when no entry is blamed."""
+        entries = [p[0] for p in self.problems if p[0]]
+        return min(entries) if entries else None
+
+    @property
+    def file_damaged(self) -> bool:
+        """The checkpoint file itself failed its check (forged, cut, reordered lines)."""
+        return any(p[0] == 0 for p in self.problems)
 
 
 def _sealed(lines: list[dict[str, Any]]) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -171,6 +225,8 @@ class _Verifier:
         self.tips: dict[str, tuple[int, str]] = {}
         self.digest = _DIGEST_START
         self.limit = limit
+        # ids sealed by checkpoints missing from the file: only the next line's digest covers them
+        self.holes = _holes(lines)
 
     def problem(self, entry_id: int, message: str) -> None:
         if len(self.result.problems) < self.limit:
@@ -185,7 +241,9 @@ class _Verifier:
 
     def _check_content(self, entry: Any) -> None:
         if row_hash(entry) != entry.hash:
-            self.problem(entry.id, f"entry #{entry.id} was altered: its content does not match its hash")
+            self.problem(
+                entry.id, f"entry #{entry.id} was altered: its content does not match its hash"
+            )
 
     def _check_chain(self, entry: Any) -> None:
         seq, prev = self.tips.get(entry.subject, (0, genesis_hash(entry.subject)))
@@ -200,11 +258,16 @@ class _Verifier:
 
     def _check_seal(self, entry: Any) -> None:
         while self.pending and self.pending[0] < entry.id:
-            self.problem(self.pending[0], f"entry #{self.pending[0]} was sealed but is missing (deleted)")
+            self.problem(
+                self.pending[0], f"entry #{self.pending[0]} was sealed but is missing (deleted)"
+            )
             self._advance()
         if entry.id > self.result.sealed_through:
             return
         if not self.pending or self.pending[0] != entry.id:
+            if any(low < entry.id < high for low, high in self.holes):
+                self.digest = _roll(self.digest, entry.hash)
+                return
             self.problem(entry.id, f"entry #{entry.id} was inserted after the ledger was sealed")
             return
         self.digest = _roll(self.digest, entry.hash)
@@ -217,7 +280,13 @@ class _Verifier:
         self.pending = next(self.sealed, None)
         if line and (not self.pending or self.pending[2] is not line):
             if self.digest != line["digest"]:
-                self.problem(line["seq"], f"entries up to #{line['seq']} do not match checkpoint {line['n']}")
+                self.problem(
+                    line["seq"],
+                    f"entries up to #{line['seq']} do not match checkpoint {line['n']}",
+                )
+            # carry on from the signed digest, so damage is reported against its own checkpoint
+            # rather than against every later one
+            self.digest = line["digest"]
 
     def finish(self) -> Verification:
         while self.pending:
@@ -226,8 +295,19 @@ class _Verifier:
                 f"entry #{self.pending[0]} was sealed but is missing (the ledger was truncated)",
             )
             self._advance()
-        self.result.problems.sort()
+        # by entry id; for one id, in the order found (the entry's own finding before its seal's)
+        self.result.problems.sort(key=lambda problem: problem[0])
         return self.result
+
+
+def _holes(lines: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """The open id ranges sealed only by checkpoints that are missing from the file."""
+    holes, previous = [], {"n": 0, "seq": 0}
+    for line in lines:
+        if line["n"] != previous["n"] + 1:
+            holes.append((previous["seq"], line["first"]))
+        previous = line
+    return holes
 
 
 def verify(session: Session, path: Path, key: bytes, *, limit: int = 50) -> Verification:

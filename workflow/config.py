@@ -32,6 +32,30 @@ class Settings:
     evidence_path: Path | None = None
     checkpoint_every: int = 1000
     sql_echo: bool = False
+    # deadlines, the sweep and notifications (README "Deadlines, the sweep and notifications")
+    calendar_files: tuple[Path, ...] = ()
+    worker_interval: float = 60.0
+    checkpoint_minutes: int = 60
+    sweep_batch: int = 50
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "sandan@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    quiet_hours: str = "22:00-08:00"
+    digest_at: str = "08:30"
+    notify_max_attempts: int = 6
+    notify_backoff: float = 30.0
+    robot_per_minute: int = 20
+    language: str = "zh"
+    idle_minutes: int = 30
+    session_hours: int = 12
+    ratelimit_storage: str = "memory://"
+    login_rate_limit: str = "10 per minute;100 per hour"
+    proxies: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,10 +89,26 @@ _KNOWN = {
     "SANDAN_EVIDENCE_PATH",
     "SANDAN_CHECKPOINT_EVERY",
     "SANDAN_SQL_ECHO",
+    *(f"SANDAN_{name}" for name in (
+        "CALENDAR_FILES", "WORKER_INTERVAL", "CHECKPOINT_MINUTES", "SWEEP_BATCH", "SMTP_HOST",
+        "SMTP_PORT", "SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS",
+        "WECOM_BASE_URL", "DINGTALK_BASE_URL", "QUIET_HOURS", "DIGEST_AT",
+        "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF", "ROBOT_PER_MINUTE", "LANGUAGE",
+    )),
+    "SANDAN_IDLE_MINUTES",
+    "SANDAN_SESSION_HOURS",
+    "SANDAN_RATELIMIT_STORAGE",
+    "SANDAN_LOGIN_RATE_LIMIT",
+    "SANDAN_PROXIES",
     # read by the test suite only
     "SANDAN_TEST_POSTGRES_URL",
     "SANDAN_TEST_DATABASES",
 }
+
+
+#: storages of the `limits` package that a deployment of several web nodes can share (plus memory)
+_RATELIMIT_SCHEMES = ("memory://", "redis://", "rediss://", "redis+sentinel://", "redis+cluster://",
+                      "memcached://")
 
 
 def _refuse_unknown(source: dict[str, str]) -> None:
@@ -100,7 +140,23 @@ def _read(source: dict[str, str]) -> dict[str, Any]:
         "evidence_path": _path(get("EVIDENCE_PATH")),
         "checkpoint_every": int(every),
         "sql_echo": (get("SQL_ECHO") or "").lower() in ("1", "true", "yes"),
+        **_read_notifications(get),
+        "idle_minutes": _whole(get, "IDLE_MINUTES", 30, minimum=1),
+        "session_hours": _whole(get, "SESSION_HOURS", 12, minimum=1),
+        "ratelimit_storage": get("RATELIMIT_STORAGE") or "memory://",
+        "login_rate_limit": get("LOGIN_RATE_LIMIT") or "10 per minute;100 per hour",
+        "proxies": _whole(get, "PROXIES", 0, minimum=0),
     }
+
+
+def _whole(get: Any, name: str, default: int, *, minimum: int) -> int:
+    """A whole-number setting, refused with its name when malformed or below `minimum`."""
+    text = get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise ConfigError(f"SANDAN_{name} must be a whole number >= {minimum}, got {text!r}")
+    return int(text)
 
 
 def _path(value: str | None) -> Path | None:
@@ -116,9 +172,17 @@ def _resolve(settings: Settings) -> Settings:
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"SANDAN_TIMEZONE {settings.timezone!r} is not a known time zone") from None
+        raise ConfigError(
+            f"SANDAN_TIMEZONE {settings.timezone!r} is not a known time zone"
+        ) from None
+    _check_notifications(settings)
     if not settings.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("SANDAN_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    if not settings.ratelimit_storage.startswith(_RATELIMIT_SCHEMES):
+        raise ConfigError(
+            "SANDAN_RATELIMIT_STORAGE must be a memory://, redis://, rediss://, redis+sentinel:// "
+            f"or memcached:// URL, got {settings.ratelimit_storage!r}"
+        )
     instance = settings.instance_path
     defaults = {
         "ledger_key_file": settings.ledger_key_file or instance / "ledger.key",
@@ -131,3 +195,55 @@ def _resolve(settings: Settings) -> Settings:
     values = {f.name: getattr(settings, f.name) for f in fields(settings)}
     values.update(defaults, database_url=url)
     return Settings(**values)
+
+
+def _read_notifications(get: Any) -> dict[str, Any]:
+    """The sweep's, the worker's and the notification channels' settings."""
+    files = [Path(p).resolve() for p in (get("CALENDAR_FILES") or "").split(os.pathsep) if p]
+    values: dict[str, Any] = {
+        "calendar_files": tuple(files),
+        "worker_interval": _positive(get, "WORKER_INTERVAL", 60.0, float),
+        "checkpoint_minutes": _positive(get, "CHECKPOINT_MINUTES", 60, int),
+        "sweep_batch": _positive(get, "SWEEP_BATCH", 50, int),
+        "smtp_port": _positive(get, "SMTP_PORT", 25, int),
+        "smtp_starttls": (get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+        "notify_max_attempts": _positive(get, "NOTIFY_MAX_ATTEMPTS", 6, int),
+        "notify_backoff": _positive(get, "NOTIFY_BACKOFF", 30.0, float),
+        "robot_per_minute": _positive(get, "ROBOT_PER_MINUTE", 20, int),
+    }
+    for name in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD"):
+        values[name.lower()] = get(name)
+    defaults = {"SMTP_FROM": "sandan@localhost", "WECOM_BASE_URL": "https://qyapi.weixin.qq.com",
+                "DINGTALK_BASE_URL": "https://oapi.dingtalk.com", "QUIET_HOURS": "22:00-08:00",
+                "DIGEST_AT": "08:30", "LANGUAGE": "zh"}
+    for name, default in defaults.items():
+        values[name.lower()] = get(name) or default
+    return values
+
+
+def _positive(get: Any, name: str, default: float, kind: type) -> Any:
+    raw = get(name)
+    if raw is None:
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"SANDAN_{name} must be a number more than 0, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"SANDAN_{name} must be a number more than 0, got {raw!r}")
+    return value
+
+
+def _check_notifications(settings: Settings) -> None:
+    """Quiet hours are `HH:MM-HH:MM` (or `off`), the digest time `HH:MM`, the language zh or en."""
+    import re
+
+    clock = r"([01]\d|2[0-3]):[0-5]\d"
+    if settings.quiet_hours != "off" and not re.fullmatch(f"{clock}-{clock}", settings.quiet_hours):
+        raise ConfigError(
+            f"SANDAN_QUIET_HOURS must be like 22:00-08:00 or 'off', got {settings.quiet_hours!r}"
+        )
+    if not re.fullmatch(clock, settings.digest_at):
+        raise ConfigError(f"SANDAN_DIGEST_AT must be like 08:30, got {settings.digest_at!r}")
+    if settings.language not in ("zh", "en"):
+        raise ConfigError(f"SANDAN_LANGUAGE must be zh or en, got {settings.language!r}")

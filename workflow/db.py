@@ -3,16 +3,26 @@
 SQLite runs in WAL mode with foreign keys on and `synchronous=FULL` (a committed transition
 survives a power cut). Writers begin with `BEGIN IMMEDIATE` so concurrent writers wait for the
 lock instead of failing halfway with "database is locked"; readers use a plain deferred `BEGIN`.
+
+Writes on a SQLite file get an engine of their own (`write_engine`): any connection-event
+listener on an engine, such as the `begin` hook that says BEGIN, makes SQLAlchemy dispatch events
+around every statement it runs, which costs a tenth of a transition. The write engine has no such
+listener; its sessions say BEGIN IMMEDIATE from a session hook (`write_sessions`) and bare
+connections through `begin_write`. The transition hot path runs its three statements through
+`DriverStatement` (the reasons are in docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import BigInteger, Integer, MetaData, String, event
-from sqlalchemy.engine import Connection, Engine, create_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.engine import Connection, Dialect, Engine, Row, create_engine, result_tuple
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import DateTime, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -67,7 +77,59 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(sandan_write=True)
 
 
+def write_engine(engine: Engine) -> Engine:
+    """The engine write sessions are bound to: `writer(engine)`, or for a SQLite file a twin.
+
+    The twin opens the same file with the same pragmas (a pool listener, free per statement) but
+    has no `begin` listener, so its statements skip the event dispatch; `write_sessions` then
+    begins its transactions. An in-memory database keeps `writer(engine)`: a twin would be
+    another database.
+    """
+    if engine.dialect.name != "sqlite" or _is_memory(engine):
+        return writer(engine)
+    twin = create_engine(engine.url, echo=engine.echo, connect_args={"timeout": 30})
+    _configure_connections(twin)
+    return twin.execution_options(sandan_write=True, sandan_begin_by_caller=True)
+
+
+def write_sessions(bind: Engine) -> sessionmaker[Session]:
+    """The factory of write sessions on `bind` (from `write_engine`)."""
+    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    if bind.get_execution_options().get("sandan_begin_by_caller", False):
+        event.listen(factory, "after_begin", _on_session_begin)
+    return factory
+
+
+def begin_write(connection: Connection) -> None:
+    """Say BEGIN IMMEDIATE on a connection of `write_engine` that has just begun, where the
+    engine itself does not (the SQLite twin); elsewhere there is nothing to do."""
+    if connection.get_execution_options().get("sandan_begin_by_caller", False):
+        dbapi_connection = connection.connection.dbapi_connection
+        assert dbapi_connection is not None
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def _on_session_begin(_session: Session, transaction: SessionTransaction, conn: Connection) -> None:
+    # runs when the session takes its connection, before its first statement (and again for
+    # each savepoint, which is already inside the transaction)
+    if transaction.parent is None:
+        begin_write(conn)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    _configure_connections(engine)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sandan_write", False)
+        # straight to the driver: every transaction pays this, and exec_driver_sql's machinery
+        # (events, execution context, result) costs more than the statement itself
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _configure_connections(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # take transaction control from the driver so we can say BEGIN IMMEDIATE ourselves
@@ -80,12 +142,153 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("sandan_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
 
 def _is_memory(engine: Engine) -> bool:
     database = engine.url.database
     return not database or database == ":memory:"
+
+
+class DriverStatement:
+    """A fixed statement of the transition hot path, compiled once and run on the DB-API cursor.
+
+    `Connection.execute` re-derives everything about a statement on every call (cache key,
+    compiled-cache lookup, execution context, parameter and result processing): some 15-20 µs a
+    statement on a small machine, and a transition runs three. This compiles the statement once
+    per dialect and set of parameter names and runs it on the connection's own DB-API cursor,
+    binding values and building the result `Row` with the columns' own type processors, so the
+    SQL sent and the values bound and returned are the ones `execute` would produce.
+
+    Whenever anything watches statements on the connection (connection or dialect event
+    listeners, echo or SQL logging), or the connection is not inside a healthy transaction, the
+    statement goes through `Connection.execute` instead, so nothing observable changes. A driver
+    error is handed to SQLAlchemy's own handler, so it arrives wrapped (IntegrityError, ...) and
+    a lost connection is invalidated, exactly as from `execute`.
+    """
+
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[Dialect, tuple[str, ...]], _Plan] = {}
+
+    def first(self, connection: Connection, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of a SELECT (None when there is none)."""
+        if _watched(connection):
+            return connection.execute(self.statement, params).first()
+        plan = self._plan(connection, params)
+        cursor = plan.run(connection, params)
+        try:
+            raw = cursor.fetchone()
+        except BaseException as exc:
+            cursor.close()
+            _raise(connection, exc, plan.sql, params, cursor)
+        try:
+            return None if raw is None else plan.row(raw, cursor)
+        finally:
+            cursor.close()
+
+    def rowcount(self, connection: Connection, params: dict[str, Any]) -> int:
+        """Run an INSERT or UPDATE; the number of rows it matched."""
+        if _watched(connection):
+            return connection.execute(self.statement, params).rowcount
+        plan = self._plan(connection, params)
+        cursor = plan.run(connection, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _plan(self, connection: Connection, params: dict[str, Any]) -> _Plan:
+        key = (connection.dialect, tuple(params))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan.compile(self.statement, connection.dialect, key[1])
+        return plan
+
+
+def _watched(connection: Connection) -> bool:
+    # when `Connection.execute` would do more than compile (cached) and call the driver: events
+    # (its own, its engine's, its dialect's), echo or logging, a schema map, no healthy transaction
+    return bool(
+        connection._has_events
+        or connection.engine._has_events
+        or connection.dialect._has_events
+        or connection._echo
+        or connection.invalidated
+        or not connection.in_transaction()
+        or connection.get_execution_options().get("schema_translate_map")
+    )
+
+
+def _raise(connection: Connection, exc: BaseException, sql: str, params: Any,
+           cursor: Any) -> NoReturn:
+    """Hand an error to SQLAlchemy's handler, as `execute` does: it wraps a driver error
+    (IntegrityError, ...), invalidates a lost connection and raises."""
+    connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+    raise exc  # not reached: the handler always raises
+
+
+class _Plan:
+    """One statement compiled for one dialect and one set of parameter names."""
+
+    def __init__(self, dialect: Dialect, sql: str, names: tuple[str, ...],
+                 keys: tuple[str, ...] | None, processors: tuple[Callable[[Any], Any] | None, ...],
+                 columns: tuple[Any, ...]) -> None:
+        self.dialect = dialect
+        self.sql = sql
+        self.names = names  # the parameters in the order the driver takes them
+        self.keys = keys  # their names for a named paramstyle; None when positional
+        self.processors = processors
+        self.binders = tuple(zip(names, processors, strict=True))
+        self.columns = columns  # a SELECT's result columns
+        self.make_row = result_tuple([c.key for c in columns])
+        # a SELECT's result processors, from the first result's description as SQLAlchemy does
+        # (some depend on the type code the driver reports)
+        self.results: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+    @classmethod
+    def compile(
+        cls, statement: Select[Any] | UpdateBase, dialect: Dialect, names: Sequence[str]
+    ) -> _Plan:
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+        if set(order) != set(names):
+            raise ValueError(f"parameters {sorted(names)} do not bind {sorted(order)} one to one")
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in order
+        )
+        escaped = compiled.escaped_bind_names
+        keys = None if compiled.positional else tuple(escaped.get(n, n) for n in order)
+        columns = tuple(getattr(statement, "selected_columns", ()))
+        return cls(dialect, compiled.string, order, keys, processors, columns)
+
+    def bind(self, params: dict[str, Any]) -> list[Any] | dict[str, Any]:
+        values = [
+            params[name] if process is None else process(params[name])
+            for name, process in self.binders
+        ]
+        return values if self.keys is None else dict(zip(self.keys, values, strict=True))
+
+    def run(self, connection: Connection, params: dict[str, Any]) -> Any:
+        """Execute on a new DB-API cursor of `connection`; return the cursor."""
+        try:
+            bound = self.bind(params)
+        except BaseException as exc:  # a value a column refuses (say, a naive datetime)
+            _raise(connection, exc, self.sql, params, None)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, bound)
+        except BaseException as exc:
+            _raise(connection, exc, self.sql, bound, cursor)
+        return cursor
+
+    def row(self, raw: Sequence[Any], cursor: Any) -> Row[Any]:
+        results = self.results
+        if results is None:
+            results = self.results = tuple(
+                column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                for column, described in zip(self.columns, cursor.description, strict=True)
+            )
+        return self.make_row(
+            [value if process is None else process(value)
+             for value, process in zip(raw, results, strict=True)]
+        )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from workflow.access import Scope
 from workflow.clock import FixedClock
+from workflow.demo_supervision import seed_supervision
 from workflow.models import Person
 from workflow.runtime import Runtime
 from workflow.services import orgs
@@ -32,7 +33,9 @@ ACCOUNTS = [
     ("zhibu2", "赵书记", "handler", "branch2", "handler: 实业发展公司党支部 secretary"),
     ("lingdao", "陈领导", "leader", "county", "leader: read-only view of the county"),
 ]
-ENTERPRISES = ["县国有资本运营有限公司", "县实业发展有限公司", "县工业投资有限公司", "县城建开发有限公司"]
+ENTERPRISES = [
+    "县国有资本运营有限公司", "县实业发展有限公司", "县工业投资有限公司", "县城建开发有限公司",
+]
 TASKS = ["召开专题组织生活会", "规范“三会一课”记录", "按时足额收缴党费", "开展主题党日活动"]
 
 
@@ -47,12 +50,14 @@ def seed_demo(rt: Runtime) -> list[tuple[str, str]]:
     units = _tree(past)
     people = _people(past, units)
     _history(past, units, people)
+    seed_supervision(past, units, people)
     return accounts
 
 
 def _tree(rt: Runtime) -> dict[str, int]:
     system = Scope.system()
-    units = {"county": orgs.create_org(rt, system, name="中共XX县委", kind="committee", code="county")}
+    county = orgs.create_org(rt, system, name="中共XX县委", kind="committee", code="county")
+    units = {"county": county}
     units["dept"] = orgs.create_org(rt, system, name="县委组织部", kind="department",
                                     parent_id=units["county"], code="zzb")
     units["wc"] = orgs.create_org(rt, system, name="县直属机关工委", kind="working_committee",

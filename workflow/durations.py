@@ -1,4 +1,5 @@
-"""Durations as the definitions write them: ISO 8601 (`P3D`, `PT12H`, `P1M`) or working days (`P5WD`).
+"""Durations as the definitions write them: ISO 8601 (`P3D`, `PT12H`, `P1M`) or working days
+(`P5WD`).
 
 `P5WD` is Sandan's one extension to ISO 8601: five working days, counted on a calendar that knows
 weekends, public holidays and working weekends (the calendar is supplied by the caller).
@@ -17,7 +18,7 @@ _WORKING_DAYS = re.compile(r"^P(\d+)WD$")
 
 
 class WorkingCalendar(Protocol):
-    """Says whether a calendar date is a working day."""
+    """Says whether a calendar date is a working day (workflow.holidays.HolidayCalendar)."""
 
     def is_working_day(self, day: date) -> bool: ...
 
@@ -63,10 +64,10 @@ class Duration:
         assert self.period is not None
         return start + self.period
 
-    def before(self, end: datetime) -> datetime:
-        """The moment this duration before `end` (working days count as calendar days here)."""
+    def before(self, end: datetime, calendar: WorkingCalendar | None = None) -> datetime:
+        """The moment this duration before `end` (working days skip non-working days)."""
         if self.working_days is not None:
-            return end - timedelta(days=self.working_days)
+            return _add_working_days(end, -self.working_days, calendar or WeekdayCalendar())
         assert self.period is not None
         return end - self.period
 
@@ -89,10 +90,18 @@ def _total_seconds(period: timedelta | isodate.Duration) -> float:
 
 
 def _add_working_days(start: datetime, days: int, calendar: WorkingCalendar) -> datetime:
-    current = start
-    remaining = days
+    """Step day by day (backwards when `days` < 0), counting only working days.
+
+    A calendar with a `tz` counts the dates of that zone (the same wall-clock time on the n-th
+    working day there), so a UTC moment late in the evening counts from the local next day.
+    """
+    tz = getattr(calendar, "tz", None)
+    original = start.tzinfo
+    current = start.astimezone(tz) if tz is not None and start.tzinfo is not None else start
+    step = timedelta(days=1 if days > 0 else -1)
+    remaining = abs(days)
     while remaining > 0:
-        current = current + timedelta(days=1)
+        current = current + step
         if calendar.is_working_day(current.date()):
             remaining -= 1
-    return current
+    return current.astimezone(original) if tz is not None and original is not None else current

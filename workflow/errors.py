@@ -63,6 +63,12 @@ class InvalidInput(SandanError):
     code = "invalid_input"
 
 
+class TooLarge(InvalidInput):
+    """An upload is over its size limit; `details["limit"]` is the limit in bytes."""
+
+    code = "too_large"
+
+
 class InvalidTransition(SandanError):
     """The trigger is not available in the item's current state (or a condition fails)."""
 

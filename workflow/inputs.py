@@ -30,6 +30,9 @@ class AwareDateTime(fields.Field):
             parsed = _parse_moment(value)
         else:
             raise ValidationError("expected an ISO 8601 date or date-time")
+        # far-off years overflow when shifted to UTC; no deadline is that far away
+        if not 1900 <= parsed.year <= 9000:
+            raise ValidationError("the year must be between 1900 and 9000")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -94,7 +97,7 @@ def _input_fields() -> dict[str, fields.Field]:
         "evidence": fields.List(fields.String(validate=_SHA256), validate=validate.Length(min=1)),
         "score": fields.Decimal(as_string=True, validate=validate.Range(min=-1000, max=1000)),
         "due": AwareDateTime(),
-        "assignee": fields.Integer(strict=True),
+        "assignee": fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
         "fields": fields.Dict(),
         "verdict": fields.String(
             validate=validate.OneOf(["compliant", "partly_compliant", "non_compliant"])

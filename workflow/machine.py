@@ -87,5 +87,6 @@ def _label_states(text: str, definition: Definition, lang: str) -> str:
     """Show each state's label instead of its code name (`state "已交办" as assigned`)."""
     for state in definition.states:
         label = state.label.get(lang).replace('"', "'")
-        text = text.replace(f'state "{state.name}" as {state.name}', f'state "{label}" as {state.name}')
+        text = text.replace(f'state "{state.name}" as {state.name}',
+                            f'state "{label}" as {state.name}')
     return text

@@ -26,6 +26,21 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
+def verify_nothing(password: str) -> None:
+    """Spend the time of one verification on a throwaway hash.
+
+    Signing in as an unknown (or locked) user then takes as long as a wrong password for a real
+    one, so response times do not reveal which usernames exist.
+    """
+    global _DUMMY
+    if _DUMMY is None or _DUMMY[0] is not _HASHER:
+        _DUMMY = (_HASHER, _HASHER.hash("sandan-dummy-password-0"))
+    verify_password(_DUMMY[1], password)
+
+
+_DUMMY: tuple[PasswordHasher, str] | None = None
+
+
 def needs_rehash(stored: str) -> bool:
     return _HASHER.check_needs_rehash(stored)
 

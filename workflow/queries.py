@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from workflow.access import Scope
+from workflow.access import Scope, in_subtree
 from workflow.definitions.model import Definition, TransitionDef
-from workflow.errors import NotFound
-from workflow.models import Item, ItemEvidence, LedgerEntry, Organisation, Person
+from workflow.errors import NotAllowed, NotFound
+from workflow.models import EvidenceFile, Item, ItemEvidence, LedgerEntry, Organisation, Person
 from workflow.runtime import Runtime
+from workflow.services.evidence import evidence_file
 from workflow.services.items import available_actions
 
 
@@ -88,3 +90,141 @@ def light(definition: Definition, item: Item, now: datetime) -> dict[str, Any] |
     if default is None:
         return None
     return {"name": default.name, "color": default.color, "label": default.label}
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """What a caller may narrow an item search by; every field is optional (None = any)."""
+
+    kinds: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    unit_id: int | None = None
+    person_id: int | None = None
+    is_open: bool | None = None
+    overdue: bool | None = None
+    escalation_level_min: int | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    text: str | None = None
+
+
+#: a keyset position: the last row's (due_at, id); rows without a due date sort last
+Position = tuple[datetime | None, int]
+
+
+def find_items(
+    rt: Runtime, scope: Scope, where: ItemFilter, *, limit: int = 50,
+    after: Position | None = None, descending: bool = False,
+) -> list[Item]:
+    """Visible items matching `where`, by due date then id, one keyset page at a time.
+
+    The order (due_at, id) is served by ix_items_due (or a scope's path index); the page after
+    `after` is a range condition, so deep pages cost what the first one does. An unknown or
+    hidden `unit_id` raises NotFound.
+    """
+    query = select(Item).where(scope.item_filter(Item.org_path, Item.issuer_path))
+    with rt.read() as session:
+        query = query.where(*_item_conditions(session, scope, where, rt.clock.now()))
+        if after is not None:
+            query = query.where(_after(after, descending))
+        due = Item.due_at.desc() if descending else Item.due_at.asc()
+        ident = Item.id.desc() if descending else Item.id.asc()
+        query = query.order_by(due.nulls_last(), ident).limit(limit)
+        return list(session.scalars(query))
+
+
+def _item_conditions(
+    session: Session, scope: Scope, where: ItemFilter, now: datetime
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.kinds:
+        conditions.append(Item.kind.in_(where.kinds))
+    if where.states:
+        conditions.append(Item.state.in_(where.states))
+    if where.unit_id is not None:
+        conditions.append(in_subtree(Item.org_path, _unit_path(session, scope, where.unit_id)))
+    if where.person_id is not None:
+        conditions.append(or_(Item.primary_person_id == where.person_id,
+                              Item.direct_person_id == where.person_id))
+    if where.is_open is not None:
+        conditions.append(Item.is_open == where.is_open)
+    if where.overdue is not None:
+        late = and_(Item.is_open == true(), Item.due_at <= now)
+        conditions.append(late if where.overdue else ~late | Item.due_at.is_(None))
+    if where.escalation_level_min is not None:
+        conditions.append(Item.escalation_level >= where.escalation_level_min)
+    if where.due_after is not None:
+        conditions.append(Item.due_at >= where.due_after)
+    if where.due_before is not None:
+        conditions.append(Item.due_at < where.due_before)
+    if where.text:
+        conditions.append(func.lower(Item.title).contains(where.text.lower(), autoescape=True))
+    return conditions
+
+
+def _unit_path(session: Session, scope: Scope, org_id: int) -> str:
+    path = session.scalar(select(Organisation.path).where(Organisation.id == org_id))
+    if path is None or not any(path.startswith(p) for p in scope.org_paths()):
+        raise NotFound(f"organisation {org_id} not found")
+    return path
+
+
+def _after(position: Position, descending: bool) -> ColumnElement[bool]:
+    due, item_id = position
+    later_id = Item.id < item_id if descending else Item.id > item_id
+    if due is None:
+        return and_(Item.due_at.is_(None), later_id)
+    later_due = Item.due_at < due if descending else Item.due_at > due
+    return or_(later_due, and_(Item.due_at == due, later_id), Item.due_at.is_(None))
+
+
+@dataclass(frozen=True)
+class EvidenceDownload:
+    path: Path
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def evidence_download(rt: Runtime, scope: Scope, item_id: int, sha256: str) -> EvidenceDownload:
+    """The stored file of one attachment of a visible item; NotFound otherwise."""
+    query = (
+        select(ItemEvidence, EvidenceFile, Item)
+        .join(EvidenceFile, EvidenceFile.sha256 == ItemEvidence.sha256)
+        .join(Item, Item.id == ItemEvidence.item_id)
+        .where(ItemEvidence.item_id == item_id, ItemEvidence.sha256 == sha256)
+    )
+    with rt.read() as session:
+        row = session.execute(query).first()
+    if row is None or not scope.can_see(row.Item.org_path, row.Item.issuer_path):
+        raise NotFound(f"evidence {sha256[:12]} of item {item_id} not found")
+    path = evidence_file(rt, sha256)
+    if not path.is_file():
+        raise NotFound(f"the file of evidence {sha256[:12]} is missing from the store")
+    return EvidenceDownload(path, row.ItemEvidence.filename, row.EvidenceFile.content_type,
+                            row.EvidenceFile.size, sha256)
+
+
+def visible_orgs(rt: Runtime, scope: Scope, *, after: int | None = None,
+                 limit: int = 100) -> list[Organisation]:
+    """Units inside any subtree where the actor holds a role or inspects, by id."""
+    inside = [in_subtree(Organisation.path, p) for p in scope.org_paths()]
+    query = select(Organisation).where(or_(*inside) if inside else false())
+    if after is not None:
+        query = query.where(Organisation.id > after)
+    with rt.read() as session:
+        return list(session.scalars(query.order_by(Organisation.id).limit(limit)))
+
+
+def people_in_scope(rt: Runtime, scope: Scope, *, after: int | None = None,
+                    limit: int = 100) -> list[Person]:
+    """People of the units an administrator manages, by id; NotAllowed for anyone else."""
+    managed = [in_subtree(Organisation.path, p) for p in scope.paths("admin")]
+    if not managed:
+        raise NotAllowed("only an administrator may list people")
+    query = select(Person).join(Organisation, Organisation.id == Person.org_id).where(or_(*managed))
+    if after is not None:
+        query = query.where(Person.id > after)
+    with rt.read() as session:
+        return list(session.scalars(query.order_by(Person.id).limit(limit)))

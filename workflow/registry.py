@@ -22,7 +22,8 @@ class Registry:
             key = (definition.kind, definition.version)
             self._definitions[key] = definition
             self._machines[key] = compile_machine(definition)
-            self._latest[definition.kind] = max(self._latest.get(definition.kind, 0), definition.version)
+            kind = definition.kind
+            self._latest[kind] = max(self._latest.get(kind, 0), definition.version)
 
     def get(self, kind: str, version: int | None = None) -> Definition:
         """The definition of `kind` at `version` (the latest when None); NotFound otherwise."""
@@ -31,7 +32,9 @@ class Registry:
             return self._definitions[key]
         except KeyError:
             known = ", ".join(sorted(self._latest)) or "none"
-            raise NotFound(f"no definition '{kind}' version {key[1]} (known kinds: {known})") from None
+            raise NotFound(
+                f"no definition '{kind}' version {key[1]} (known kinds: {known})"
+            ) from None
 
     def machine(self, kind: str, version: int) -> Machine:
         self.get(kind, version)
@@ -41,7 +44,8 @@ class Registry:
         return sorted(self._latest)
 
     def latest(self) -> list[Definition]:
-        return [self._definitions[(kind, version)] for kind, version in sorted(self._latest.items())]
+        latest = sorted(self._latest.items())
+        return [self._definitions[(kind, version)] for kind, version in latest]
 
     def all(self) -> list[Definition]:
         return [self._definitions[key] for key in sorted(self._definitions)]

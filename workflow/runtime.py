@@ -12,15 +12,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock, SystemClock
 from workflow.config import Settings
-from workflow.db import make_engine, writer
+from workflow.db import begin_write, make_engine, write_engine, write_sessions
 from workflow.errors import SandanError
 from workflow.registry import Registry
+
+if TYPE_CHECKING:
+    from workflow.holidays import HolidayCalendar
 
 
 class Runtime:
@@ -30,10 +34,12 @@ class Runtime:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url, echo=settings.sql_echo)
-        self._writes = sessionmaker(bind=writer(self.engine), expire_on_commit=False)
+        self._write_engine = write_engine(self.engine)
+        self._writes = write_sessions(self._write_engine)
         self._reads = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._local = threading.local()
         self._registry: Registry | None = None
+        self._calendar: HolidayCalendar | None = None
 
     def with_clock(self, clock: Clock) -> Runtime:
         """The same runtime (engine, definitions) seen through another clock: "as of" work."""
@@ -52,9 +58,20 @@ class Runtime:
         from workflow.definitions.loader import load_definition_text
         from workflow.models import DefinitionVersion
 
-        with self.read() as session:
+        # Its own short read, outside the thread's unit of work: the registry may be needed for
+        # the first time in the middle of a write transaction.
+        with Session(self.engine) as session:
             rows = session.scalars(select(DefinitionVersion)).all()
         return Registry(load_definition_text(r.source_text, r.source_name) for r in rows)
+
+    @property
+    def calendar(self) -> HolidayCalendar:
+        """The working-day calendar (China's, plus SANDAN_CALENDAR_FILES), read on first use."""
+        if self._calendar is None:
+            from workflow.holidays import load_calendar
+
+            self._calendar = load_calendar(self.settings.tz, self.settings.calendar_files)
+        return self._calendar
 
     def reload_definitions(self) -> None:
         self._registry = None
@@ -64,6 +81,24 @@ class Runtime:
         """A write transaction: commit on success, roll back on error; never nested."""
         with self._scope(self._writes) as session:
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare Core connection, for hot paths (firing a transition).
+
+        The same contract as `transaction()` (BEGIN IMMEDIATE on SQLite, commit on success,
+        roll back on any error, never nested) without a session's bookkeeping, which costs more
+        than the statements of a transition; `Session(bind=connection)` joins it when needed.
+        """
+        if getattr(self._local, "active", False):
+            raise SandanError("a transaction is already open in this thread; services do not nest")
+        self._local.active = True
+        try:
+            with self._write_engine.connect() as connection, connection.begin():
+                begin_write(connection)
+                yield connection
+        finally:
+            self._local.active = False
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -109,3 +144,4 @@ class Runtime:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._write_engine.dispose()

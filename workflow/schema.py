@@ -34,7 +34,7 @@ def upgrade_database(rt: Runtime) -> None:
     with rt.engine.begin() as connection:
         config = alembic_config(rt.settings.database_url)
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, "head")
 
 
 def is_current(engine: Engine, url: str) -> bool:

@@ -33,10 +33,20 @@ def lines(text: str) -> list[str]:
 # --- check -------------------------------------------------------------------------------------
 
 
+CHECKLISTS = [
+    f"checklist {name} v1: {counts} ({SHIPPED / 'assessments' / name}.yaml)"
+    for name, counts in [
+        ("branch_work", "quarterly, 16 criteria (2 veto), 6 deduction rules"),
+        ("group_points", "monthly, 6 criteria (1 veto), 0 deduction rules"),
+        ("party_business", "quarterly, 8 criteria (2 veto), 3 deduction rules"),
+    ]
+]
+
+
 def test_check_summarises_the_configured_directory() -> None:
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout) == SUMMARIES
+    assert lines(result.stdout) == SUMMARIES + CHECKLISTS
     assert result.stderr == ""
 
 

@@ -9,6 +9,7 @@ from tests.conftest import PASSWORD, World
 from tests.workflow.helpers import attach, issue_task
 from workflow.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, VersionConflict
 from workflow.models import Item, ItemLink, LedgerEntry
+from workflow.runtime import Runtime
 from workflow.services.items import fire_transition
 
 
@@ -63,7 +64,8 @@ def test_failed_review_spawns_a_linked_rectification(world: World) -> None:
         rect = session.get_one(Item, link.from_item_id)
     assert rect.kind == "rectification" and rect.assignee_org_id == world.branch_a
     with pytest.raises(InvalidTransition, match="rectification item"):
-        fire(world, "handler_a", item_id, "resubmit", evidence=[attach(world, item_id, content=b"x")])
+        fire(world, "handler_a", item_id, "resubmit",
+             evidence=[attach(world, item_id, content=b"x")])
 
 
 def test_wrong_state_names_the_allowed_triggers(world: World) -> None:
@@ -121,3 +123,29 @@ def test_separation_of_duties_and_signature(world: World) -> None:
     with pytest.raises(NotAllowed, match="password is wrong"):
         fire(world, "inspector", item_id, "approve", password="wrong-password-1")
     assert fire(world, "inspector", item_id, "approve", password=PASSWORD).state == "approved"
+
+
+def test_evidence_must_be_attached_to_the_item(world: World) -> None:
+    item_id = issue_task(world)
+    other_id = issue_task(world, title="开展主题党日")
+    fire(world, "handler_a", item_id, "sign_for")
+    fire(world, "handler_a", item_id, "start")
+    foreign = attach(world, other_id, content=b"other item's minutes")
+    before = _ledger_count(world)
+    with pytest.raises(InvalidInput, match="not attached to this item") as refused:
+        fire(world, "handler_a", item_id, "submit", evidence=[foreign])
+    assert refused.value.details["fields"]["evidence"]
+    with pytest.raises(InvalidInput, match="not attached"):
+        fire(world, "handler_a", item_id, "submit", evidence=["0" * 64])
+    assert _item(world, item_id).state == "in_progress" and _ledger_count(world) == before
+
+
+def test_a_fresh_runtime_can_fire_first_thing(world: World) -> None:
+    item_id = issue_task(world)
+    fresh = Runtime(world.rt.settings, world.rt.clock)
+    try:
+        fire_transition(fresh, world.person("handler_a"), item_id, "sign_for", None,
+                        expected_version=_item(world, item_id).version)
+    finally:
+        fresh.dispose()
+    assert _item(world, item_id).state == "received"

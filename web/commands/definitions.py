@@ -13,6 +13,8 @@ from typing import NoReturn
 
 import click
 
+from workflow.assessments.loader import FOLDER, load_checklists
+from workflow.assessments.model import Checklist
 from workflow.config import Settings
 from workflow.definitions.loader import load_directory, load_paths, to_normalised
 from workflow.definitions.model import Definition
@@ -28,12 +30,58 @@ def definitions() -> None:
 @definitions.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Validate definition files and directories (default: the configured directory)."""
-    loaded = _load(lambda: load_paths(paths or [_settings().definitions_path]))
-    if not loaded:
+    """Validate definition files and directories (default: the configured directory).
+
+    A directory's `assessments/` folder, and any file in a folder of that name, holds assessment
+    checklists; they are checked too, and every problem of both kinds is reported.
+    """
+    lists, checklists = split_checklists(list(paths) or [_settings().definitions_path])
+    problems: list[str] = []
+    loaded: list[Definition] = []
+    found: list[Checklist] = []
+    try:
+        loaded = load_paths(lists) if lists or not checklists else []
+    except DefinitionError as exc:
+        problems += exc.problems
+    try:
+        found = load_checklists(checklists)
+    except DefinitionError as exc:
+        problems += exc.problems
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1)
+    if not loaded and not found:
         _fail("no definitions found (a directory is searched for *.yaml files)")
     for definition in loaded:
         click.echo(summary(definition))
+    for checklist in found:
+        click.echo(checklist_summary(checklist))
+
+
+def split_checklists(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(list definition paths, checklist paths): checklists live in `assessments/` folders."""
+    lists: list[Path] = []
+    checklists: list[Path] = []
+    for path in paths:
+        if path.name == FOLDER or (path.is_file() and path.parent.name == FOLDER):
+            checklists.append(path)
+            continue
+        lists.append(path)
+        if path.is_dir() and (path / FOLDER).is_dir():
+            checklists.append(path / FOLDER)
+    return lists, checklists
+
+
+def checklist_summary(checklist: Checklist) -> str:
+    """`checklist branch_work v1: quarterly, 16 criteria (2 veto), 6 deduction rules (...)`."""
+    vetoes = sum(1 for c in checklist.criteria if c.veto is not None)
+    counts = ", ".join([
+        checklist.cycle,
+        _count(len(checklist.criteria), "criterion", "criteria") + f" ({vetoes} veto)",
+        _count(len(checklist.deductions), "deduction rule"),
+    ])
+    return f"checklist {checklist.name} v{checklist.version}: {counts} ({checklist.source})"
 
 
 @definitions.command("show")
@@ -72,8 +120,8 @@ def summary(definition: Definition) -> str:
     return f"{definition.kind} v{definition.version}: {counts} ({definition.source})"
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} " + (noun if number == 1 else plural or noun + "s")
 
 
 def _load(load: Callable[[], list[Definition]]) -> list[Definition]:

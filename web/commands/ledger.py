@@ -20,7 +20,10 @@ def verify_command() -> None:
     with rt.read() as session:
         result = verify(session, rt.checkpoint_path, rt.ledger_key())
     if not result.ok:
-        click.echo(f"ledger verification FAILED: first bad entry #{result.first_bad}", err=True)
+        where = [f"first bad entry #{result.first_bad}"] if result.first_bad else []
+        if result.file_damaged:
+            where.append(f"the checkpoint file {rt.checkpoint_path} is damaged")
+        click.echo(f"ledger verification FAILED: {'; '.join(where)}", err=True)
         for _entry, message in result.problems:
             click.echo(f"  {message}", err=True)
         raise SystemExit(1)

@@ -25,7 +25,10 @@ class ItemEvidence(Base):
     """A file attached to an item under the name its uploader gave it."""
 
     __tablename__ = "item_evidence"
-    __table_args__ = (UniqueConstraint("item_id", "sha256"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "sha256"),
+        UniqueConstraint("uploaded_by_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
@@ -34,3 +37,5 @@ class ItemEvidence(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     item_version: Mapped[int] = mapped_column(Integer)
+    #: the uploader's Idempotency-Key: a retried upload answers the first one instead of a second
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))

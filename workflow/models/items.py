@@ -61,6 +61,13 @@ class Item(Base):
     planned_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # the sweep's bookkeeping (workflow/deadlines.py plans from these; see services/sweeps.py)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waived_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recurred_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     approved_version: Mapped[int | None] = mapped_column(Integer)
@@ -96,6 +103,8 @@ def _add_item_indexes() -> None:
           sqlite_where=open_clause & table.c.next_deadline_at.isnot(None),
           postgresql_where=open_clause & table.c.next_deadline_at.isnot(None))
     Index("ix_items_org_path", table.c.org_path, table.c.id)
+    # the API's item listing pages through (due_at, id) whatever the filters
+    Index("ix_items_due", table.c.due_at, table.c.id)
 
 
 _add_item_indexes()

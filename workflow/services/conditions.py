@@ -27,7 +27,8 @@ def _open_rectifications(session: Session, item_id: int) -> int:
     query = (
         select(func.count())
         .select_from(links.join(_ITEMS, _ITEMS.c.id == links.c.from_item_id))
-        .where(links.c.to_item_id == item_id, links.c.kind == "rectifies", _ITEMS.c.is_open == true())
+        .where(links.c.to_item_id == item_id, links.c.kind == "rectifies",
+               _ITEMS.c.is_open == true())
     )
     return int(session.execute(query).scalar_one())
 

@@ -52,7 +52,8 @@ def apply(ctx: Context, step: TransitionDef) -> Outcome:
 def _extend_deadline(ctx: Context, outcome: Outcome) -> None:
     due = ctx.values["due"]
     if due <= ctx.now:
-        raise InvalidInput("the new due date must be in the future", fields={"due": ["in the past"]})
+        raise InvalidInput("the new due date must be in the future",
+                           fields={"due": ["in the past"]})
     outcome.changes["due_at"] = due
     outcome.recorded["previous_due"] = ctx.row.due_at
 

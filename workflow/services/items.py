@@ -7,32 +7,38 @@ version is current (VersionConflict), that the trigger exists in the current sta
 conditions; then it updates the item and appends its ledger entry in one transaction. A refused
 action writes nothing at all.
 
-The hot path uses SQLAlchemy Core statements on the session's connection: one locked read, one
-guarded UPDATE and one INSERT per transition, which keeps the engine near raw-driver speed.
+The hot path is one locked read, one guarded UPDATE and one INSERT per transition, as SQLAlchemy
+Core statements built once at import and run on a bare connection (`Runtime.write_connection`),
+the writes through `DriverStatement`; a session joined to the same transaction serves the checks
+and effects that use the ORM. That keeps the engine near the raw driver's speed:
+bench/transitions.py measures it and docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflow import ledger
 from workflow.access import Scope
+from workflow.db import DriverStatement
 from workflow.deadlines import next_deadline
 from workflow.definitions.model import Definition, TransitionDef
-from workflow.errors import InvalidTransition, NotAllowed, NotFound, VersionConflict
+from workflow.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, VersionConflict
 from workflow.inputs import load_inputs
 from workflow.machine import fire
-from workflow.models import Item, LedgerEntry, Person
+from workflow.models import Item, ItemEvidence, LedgerEntry, Person
 from workflow.runtime import Runtime
 from workflow.services import conditions, effects
 from workflow.services.signatures import check_signature
 
 _ITEMS = Item.__table__
 _LEDGER = LedgerEntry.__table__
+_EVIDENCE = ItemEvidence.__table__
 _LOCKED_COLUMNS = [
     _ITEMS.c[name]
     for name in (
@@ -41,6 +47,14 @@ _LOCKED_COLUMNS = [
         "list_id", "fields",
     )
 ]
+# built once: a statement built per call costs more Python than the database spends on it
+_SELECT = select(*_LOCKED_COLUMNS).where(_ITEMS.c.id == bindparam("item_id"))
+_LOCK = DriverStatement(_SELECT)
+_LOCK_FOR_UPDATE = DriverStatement(_SELECT.with_for_update())
+#: SET comes from the parameters' column names; WHERE names its parameters apart from them
+_GUARDED_UPDATE = DriverStatement(update(_ITEMS).where(
+    _ITEMS.c.id == bindparam("where_id"), _ITEMS.c.version == bindparam("where_version")
+))
 
 
 @dataclass(frozen=True)
@@ -72,8 +86,10 @@ def fire_transition(
     error nothing is written.
     """
     scope = actor if isinstance(actor, Scope) else Scope.of(actor)
-    with rt.transaction() as session:
-        row = _lock_item(session, scope, item_id)
+    # a bare connection (a session's bookkeeping costs more than the statements of a transition),
+    # with a session joined to its transaction only for the steps whose checks or effects need one
+    with rt.write_connection() as connection, ExitStack() as stack:
+        row = _lock_item(connection, scope, item_id)
         if row.version != expected_version:
             raise VersionConflict(
                 f"item {item_id} is at version {row.version}, not {expected_version}; "
@@ -84,18 +100,28 @@ def fire_transition(
         step = _step(definition, row, trigger)
         _require_role(scope, row, step)
         values = load_inputs(definition, step, inputs)
-        check_signature(session, actor, step, password)
-        _require_separation(session, scope, row, step)
-        conditions.require(session, row.id, step)
+        _require_attached(connection, row.id, values.get("evidence"))
+        session = None
+        if _uses_session(step):
+            session = stack.enter_context(Session(bind=connection, expire_on_commit=False))
+            check_signature(session, actor, step, password)
+            _require_separation(session, scope, row, step)
+            conditions.require(session, row.id, step)
         dest = fire(rt.definitions.machine(row.kind, row.definition_version), row.state, trigger)
-        return _apply(rt, session, scope, row, definition, step, dest, values)
+        return _apply(rt, connection, session, scope, row, definition, step, dest, values)
 
 
-def _lock_item(session: Session, scope: Scope, item_id: int) -> Row[Any]:
-    query = select(*_LOCKED_COLUMNS).where(_ITEMS.c.id == item_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).first()
+def _uses_session(step: TransitionDef) -> bool:
+    """Whether firing `step` needs a session: for its signature, separation of duties or
+    conditions (checked through it) or its effects (which may load and add ORM objects)."""
+    return bool(
+        step.signature or step.separation_of_duties or step.conditions or step.effects
+    )
+
+
+def _lock_item(connection: Connection, scope: Scope, item_id: int) -> Row[Any]:
+    query = _LOCK_FOR_UPDATE if connection.dialect.name == "postgresql" else _LOCK
+    row = query.first(connection, {"item_id": item_id})
     if row is None or not scope.can_see(row.org_path, row.issuer_path):
         raise NotFound(f"item {item_id} not found")
     return row
@@ -123,6 +149,23 @@ def _require_role(scope: Scope, row: Row[Any], step: TransitionDef) -> None:
         )
 
 
+def _require_attached(connection: Connection, item_id: int, hashes: list[str] | None) -> None:
+    """Evidence named in a transition must be attached to this very item: a hash of another
+    item's file (or of nothing) would put a false claim in the ledger."""
+    if not hashes:
+        return
+    attached = set(connection.execute(
+        select(_EVIDENCE.c.sha256).where(
+            _EVIDENCE.c.item_id == item_id, _EVIDENCE.c.sha256.in_(set(hashes))
+        )
+    ).scalars())
+    missing = [h for h in hashes if h not in attached]
+    if missing:
+        message = (f"evidence not attached to this item: {', '.join(h[:12] for h in missing)}; "
+                   "upload it to the item first")
+        raise InvalidInput(message, fields={"evidence": [message]})
+
+
 def _require_separation(session: Session, scope: Scope, row: Row[Any], step: TransitionDef) -> None:
     if not step.separation_of_duties or scope.person_id is None:
         return
@@ -141,7 +184,8 @@ def _require_separation(session: Session, scope: Scope, row: Row[Any], step: Tra
 
 def _apply(
     rt: Runtime,
-    session: Session,
+    connection: Connection,
+    session: Session | None,
     scope: Scope,
     row: Row[Any],
     definition: Definition,
@@ -150,7 +194,9 @@ def _apply(
     values: dict[str, Any],
 ) -> TransitionResult:
     now = rt.clock.now()
-    outcome = effects.apply(effects.Context(rt, session, scope, row, values, now), step)
+    outcome = effects.Outcome()
+    if session is not None:
+        outcome = effects.apply(effects.Context(rt, session, scope, row, values, now), step)
     final = definition.is_final(dest)
     due_at = outcome.changes.get("due_at", row.due_at)
     changes: dict[str, Any] = {
@@ -158,14 +204,18 @@ def _apply(
         "is_open": not final,
         "version": row.version + 1,
         "updated_at": now,
-        "next_deadline_at": next_deadline(definition, dest, due_at, now),
+        "next_deadline_at": next_deadline(definition, dest, due_at, now, calendar=rt.calendar),
         **outcome.changes,
     }
+    if step.response:  # restarts the escalation ladder's "unanswered" clock
+        changes["last_response_at"] = now
     if final:
         changes["closed_at"] = now
+    if session is not None:  # what an effect added through the session is written first
+        session.flush()
     head = ledger.Head(row.ledger_seq, row.ledger_head or ledger.genesis_hash(f"item:{row.id}"))
     tip = ledger.append(
-        session,
+        connection,
         subject=f"item:{row.id}",
         head=head,
         at=now,
@@ -182,12 +232,10 @@ def _apply(
         signature=step.signature,
     )
     changes.update(ledger_seq=tip.seq, ledger_head=tip.hash)
-    updated = session.execute(
-        update(_ITEMS)
-        .where(_ITEMS.c.id == row.id, _ITEMS.c.version == row.version)
-        .values(**changes)
+    updated = _GUARDED_UPDATE.rowcount(
+        connection, {**changes, "where_id": row.id, "where_version": row.version}
     )
-    if updated.rowcount != 1:
+    if updated != 1:
         raise VersionConflict(f"item {row.id} changed meanwhile; reload it and try again")
     return TransitionResult(
         row.id, step.trigger, row.state, dest, row.version + 1, tip.hash, outcome.spawned

@@ -154,11 +154,13 @@ def _create_item(
     partial: bool = False, reason: str | None = None, extra: dict[str, Any] | None = None,
 ) -> int:
     _require_text(f"{row}.title", new.title)
+    _require_people(session, new, row)
     try:
         values = load_fields(definition, new.fields, partial=partial)
     except InvalidInput as exc:
         raise InvalidInput(f"{row}: {exc.message}", **exc.details) from None
-    due_at = new.due_at or (definition.deadlines.due.after(now) if definition.deadlines.due else None)
+    due = definition.deadlines.due
+    due_at = new.due_at or (due.after(now, rt.calendar) if due else None)
     if due_at is not None and due_at <= now:
         raise InvalidInput(f"{row}.due_at: the due date must be in the future")
     item = Item(
@@ -168,7 +170,9 @@ def _create_item(
         primary_person_id=new.primary_person_id, direct_person_id=new.direct_person_id,
         state=definition.initial, is_open=True, due_at=due_at, original_due_at=due_at,
         planned_start_at=new.planned_start_at,
-        next_deadline_at=next_deadline(definition, definition.initial, due_at, now),
+        next_deadline_at=next_deadline(definition, definition.initial, due_at, now,
+                                       calendar=rt.calendar,
+                                       planned_start_at=new.planned_start_at),
         escalation_level=0, parent_id=parent.id if parent else None, version=1,
         ledger_seq=0, created_at=now, updated_at=now,
     )
@@ -211,7 +215,7 @@ def _earlier_issue(session: Session, scope: Scope, key: str | None) -> IssuedLis
 
 
 def _issuer_org(session: Session, scope: Scope, org_id: int) -> Organisation:
-    org = session.get(Organisation, org_id)
+    org = _share_locked(session, org_id)
     if org is None or not any(org.path.startswith(p) for p in scope.org_paths()):
         raise NotFound(f"organisation {org_id} not found")
     if not scope.holds("issuer", org.path, org.path):
@@ -222,15 +226,25 @@ def _issuer_org(session: Session, scope: Scope, org_id: int) -> Organisation:
 def _assignee(
     session: Session, owner: Organisation, org_id: int, row: str, *, strict: bool = False
 ) -> Organisation:
-    org = session.get(Organisation, org_id)
+    org = _share_locked(session, org_id)
     inside = org is not None and org.path.startswith(owner.path)
     if not inside or org is None or org.closed_at is not None or (strict and org.id == owner.id):
         where = "below" if strict else "within"
         raise InvalidInput(
-            f"{row}.assignee_org_id: organisation {org_id} is not an open unit {where} {owner.name}",
+            f"{row}.assignee_org_id: organisation {org_id} is not an open unit "
+            f"{where} {owner.name}",
             fields={f"{row}.assignee_org_id": ["outside the issuing unit"]},
         )
     return org
+
+
+def _require_people(session: Session, new: NewItem, row: str) -> None:
+    """Responsible people must exist (a dangling id would only fail at commit)."""
+    for name in ("primary_person_id", "direct_person_id"):
+        person_id = getattr(new, name)
+        if person_id is not None and session.get(Person, person_id) is None:
+            raise InvalidInput(f"{row}.{name}: person {person_id} not found",
+                               fields={f"{row}.{name}": ["unknown person"]})
 
 
 def _require_text(name: str, value: str) -> None:
@@ -238,6 +252,13 @@ def _require_text(name: str, value: str) -> None:
         raise InvalidInput(f"{name}: must not be empty", fields={name: ["required"]})
     if len(value) > 500:
         raise InvalidInput(f"{name}: at most 500 characters", fields={name: ["too long"]})
+
+
+def _share_locked(session: Session, org_id: int) -> Organisation | None:
+    """The unit, held FOR SHARE on PostgreSQL until commit: a concurrent move or rename of it
+    waits, so the path copied onto new items cannot go stale before they are written."""
+    lock = {"read": True} if _lock(session) else None
+    return session.get(Organisation, org_id, with_for_update=lock)
 
 
 def _lock(session: Session) -> bool:
