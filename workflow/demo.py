@@ -50,7 +50,7 @@ def seed_demo(rt: Runtime) -> list[tuple[str, str]]:
     units = _tree(past)
     people = _people(past, units)
     _history(past, units, people)
-    seed_supervision(past, units, people)
+    seed_supervision(past, units, people, DEMO_PASSWORD)
     return accounts
 
 

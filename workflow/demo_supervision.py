@@ -32,8 +32,10 @@ PROFILES = {"branch1": Decimal("0.92"), "branch2": Decimal("0.84"), "branch3": D
 DEMO_SEED = 20260301
 
 
-def seed_supervision(rt: Runtime, units: dict[str, int], people: dict[str, Person]) -> None:
-    """Run one spot check and one locked quarter on the demo county."""
+def seed_supervision(rt: Runtime, units: dict[str, int], people: dict[str, Person],
+                     password: str) -> None:
+    """Run one spot check and one locked quarter on the demo county (`password` is the demo
+    accounts' own: locking a score is signed)."""
     clock = rt.clock
     assert isinstance(clock, FixedClock)
     issuer, inspector = people["zuzhibu"], people["ducha"]
@@ -59,7 +61,7 @@ def seed_supervision(rt: Runtime, units: dict[str, int], people: dict[str, Perso
     clock.advance(days=1)
     for score_id in scores.values():
         fire_score(rt, issuer, score_id, "review")
-        fire_score(rt, issuer, score_id, "lock")
+        fire_score(rt, issuer, score_id, "lock", password=password)
     correct_score(rt, issuer, scores["branch2"], criterion="heart_talks", points=5,
                   reason="补充提交谈心谈话记录，经复核予以更正")
     _propose(rt, issuer, units["county"], quarter)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.workflow.supervision.conftest import MINI
 from web.cli import cli
 from workflow.config import PROJECT_ROOT, Settings
@@ -23,8 +23,8 @@ def _runner(settings: Settings, tmp_path: Path) -> Callable[..., Result]:
            "SANDAN_INSTANCE_PATH": str(settings.instance_path),
            "SANDAN_DEFINITIONS_PATH": str(definitions)}
 
-    def run(*args: object) -> Result:
-        return CliRunner().invoke(cli, ["assess", *map(str, args)], env=env)
+    def run(*args: object, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, ["assess", *map(str, args)], env=env, input=input)
 
     return run
 
@@ -51,9 +51,13 @@ def test_the_cycle_from_the_command_line(world: World, settings: Settings,
         scored = run("score", score_a, "--as", "inspector", "--criterion", criterion,
                      "--points", points, *extra)
         assert scored.exit_code == 0, scored.output
-    for step, who in (("submit", "inspector"), ("review", "issuer"), ("lock", "issuer")):
+    for step, who in (("submit", "inspector"), ("review", "issuer")):
         moved = run(step, score_a, "--as", who)
         assert moved.exit_code == 0, moved.output
+    unsigned = run("lock", score_a, "--as", "issuer", input="wrong-password-1\n")
+    assert unsigned.exit_code == 1 and "Traceback" not in unsigned.output
+    moved = run("lock", score_a, "--as", "issuer", input=f"{PASSWORD}\n")
+    assert moved.exit_code == 0, moved.output
     assert "reviewed → locked, total 83.00" in moved.output
 
     refused = run("score", score_a, "--as", "inspector", "--criterion", "meetings",

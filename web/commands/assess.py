@@ -155,7 +155,11 @@ def _score_step(name: str, trigger: str, summary: str) -> None:
     @click.option("--reason", help="Why (required to send back).")
     def command(username: str, score_id: int, reason: str | None) -> None:
         rt = runtime()
-        done = scores.fire_score(rt, _actor(rt, username), score_id, trigger, reason=reason)
+        actor = _actor(rt, username)
+        password = None
+        if trigger == "lock":  # an electronic signature: the person re-enters the password
+            password = click.prompt(f"Password of {username} (signs the lock)", hide_input=True)
+        done = scores.fire_score(rt, actor, score_id, trigger, reason=reason, password=password)
         total = f", total {done.result['total']}" if done.result else ""
         click.echo(f"score {score_id}: {done.from_state} → {done.state}{total}")
 

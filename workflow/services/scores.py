@@ -40,7 +40,11 @@ from workflow.models import (
 )
 from workflow.runtime import Runtime
 from workflow.services.checklists import checklist_of
+from workflow.services.signatures import check_password
 from workflow.services.supervision import locking, record, scope_of
+
+#: the meaning of the signature on locking a score
+LOCK_SIGNATURE = "locked"
 
 
 class ScoreLocked(NotAllowed):
@@ -157,9 +161,12 @@ def effective_result(session: Session, score: AssessmentScore) -> dict[str, Any]
 
 def fire_score(
     rt: Runtime, actor: Person | Scope, score_id: int, trigger: str, *,
-    reason: str | None = None, expected_version: int | None = None,
+    reason: str | None = None, expected_version: int | None = None, password: str | None = None,
 ) -> ScoreStep:
     """Move a score along its machine (submit, send_back, review, lock), with a ledger entry.
+
+    Locking decides a unit's standing, so it is an electronic signature: the person re-enters
+    `password` and the entry records the meaning "locked".
 
     Raises NotFound, VersionConflict (stale `expected_version`), InvalidTransition (not from
     this state; a locked score has no way out), NotAllowed (role, separation of duties) or
@@ -177,6 +184,8 @@ def fire_score(
         if score.person_id is not None and score.person_id == scope.person_id:
             raise NotAllowed("members do not submit, review or lock their own scores")
         _separate(session, scope, score, transition.separation_of_duties)
+        if trigger == "lock":
+            check_password(session, actor, "locking a score is signed", password)
         result = score.result if dest != "draft" else None
         if trigger in ("submit", "lock"):
             result = live_result(rt, session, loaded)
@@ -190,7 +199,7 @@ def fire_score(
             score.locked_at = now
         record(session, scope, f"score:{score.id}", f"score.{trigger}", now, org_id=score.org_id,
                trigger=trigger, from_state=before, to_state=dest, reason=reason,
-               inputs=_summary(result))
+               inputs=_summary(result), signature=LOCK_SIGNATURE if trigger == "lock" else None)
         return ScoreStep(score.id, trigger, before, dest, score.version, result)
 
 

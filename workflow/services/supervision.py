@@ -42,13 +42,13 @@ def record(
     session: Session, scope: Scope, subject: str, action: str, now: datetime, *,
     org_id: int | None = None, inputs: dict[str, Any] | None = None, reason: str | None = None,
     from_state: str | None = None, to_state: str | None = None, trigger: str | None = None,
-    evidence: list[str] | None = None, item_id: int | None = None,
+    evidence: list[str] | None = None, item_id: int | None = None, signature: str | None = None,
 ) -> ledger.Head:
     """Append one ledger entry to `subject`'s chain in the caller's transaction."""
     return ledger.append(
         session, subject=subject, at=now, action=action, actor_id=scope.person_id,
         org_id=org_id, inputs=inputs, reason=reason, from_state=from_state, to_state=to_state,
-        trigger=trigger, evidence=evidence, item_id=item_id,
+        trigger=trigger, evidence=evidence, item_id=item_id, signature=signature,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from workflow.models import AssessmentScore, LedgerEntry
 from workflow.services.assessments import attach_score_evidence, record_score, start_assessment
 from workflow.services.scores import fire_score
@@ -39,7 +39,8 @@ def lock(world: World, score_id: int) -> dict[str, Any]:
     """Submit (inspector), review and lock (issuer); return the locked result."""
     fire_score(world.rt, world.person("inspector"), score_id, "submit")
     fire_score(world.rt, world.person("issuer"), score_id, "review")
-    return fire_score(world.rt, world.person("issuer"), score_id, "lock").result or {}
+    locked = fire_score(world.rt, world.person("issuer"), score_id, "lock", password=PASSWORD)
+    return locked.result or {}
 
 
 def entries(world: World, subject: str) -> list[LedgerEntry]:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.workflow.helpers import issue_task
 from tests.workflow.supervision.helpers import entries, fill, lock, start_mini
 from workflow.access import Scope
@@ -161,3 +161,20 @@ def test_a_unit_sees_its_own_score_but_not_another(world: World) -> None:
     score_detail(world.rt, world.person("handler_a"), scores[world.branch_a])
     with pytest.raises(NotFound):
         score_detail(world.rt, world.person("handler_a"), scores[world.branch_b])
+
+
+def test_locking_a_score_is_an_electronic_signature(world: World) -> None:
+    score_id = start_mini(world)[world.branch_a]
+    fill(world, score_id)
+    fire_score(world.rt, world.person("inspector"), score_id, "submit")
+    fire_score(world.rt, world.person("issuer"), score_id, "review")
+    before = len(entries(world, f"score:{score_id}"))
+    with pytest.raises(InvalidInput, match="enter your password"):
+        fire_score(world.rt, world.person("issuer"), score_id, "lock")
+    with pytest.raises(NotAllowed):
+        fire_score(world.rt, world.person("issuer"), score_id, "lock", password="wrong-pass-1")
+    assert len(entries(world, f"score:{score_id}")) == before
+    fire_score(world.rt, world.person("issuer"), score_id, "lock", password=PASSWORD)
+    last = entries(world, f"score:{score_id}")[-1]
+    assert (last.action, last.signature, last.actor_id) == (
+        "score.lock", "locked", world.ids["issuer"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.workflow.helpers import attach, issue_task
 from tests.workflow.supervision.helpers import entries, fill, lock, start_mini
 from workflow.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -173,7 +173,7 @@ def test_member_points_roll_up_to_groups_and_branches_with_stars(world: World) -
                      points=value, evidence=_evidence(world) if criterion == "results" else ())
     fire_score(world.rt, world.person("handler_a"), score_id, "submit")
     fire_score(world.rt, world.person("issuer"), score_id, "review")
-    fire_score(world.rt, world.person("issuer"), score_id, "lock")
+    fire_score(world.rt, world.person("issuer"), score_id, "lock", password=PASSWORD)
     members = rank_units(world.rt, world.person("leader"), checklist="group_points",
                          period="2026-03", org_id=world.committee)
     assert [(s.subject.name, str(s.total), s.stars) for s in members.standings] == [
