@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install vendor lint clean
+.PHONY: demo test install vendor lint clean translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ lint: $(STAMP)
 ## make vendor: refresh the front-end assets in web/static/vendor from npm (maintainers only)
 vendor:
 	$(PYTHON) web/vendor.py
+
+## make translations: extract the web pages' texts, merge them into the Chinese catalogue, compile
+translations: $(STAMP)
+	$(BIN)/sandan i18n update
+
+## make screenshots: render the demo's main pages to docs/screenshots/ (needs Debian's chromium)
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -11,13 +11,24 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from api import accountability, definitions, evidence, inbox, items, ledger, lists, me, orgs
+from api import (
+    accountability,
+    dashboards,
+    definitions,
+    evidence,
+    inbox,
+    items,
+    ledger,
+    lists,
+    me,
+    orgs,
+)
 from api.common import PREFIX, require_user
 from api.errors import ErrorOut, register_errors
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     me.bp, definitions.bp, lists.bp, items.bp, evidence.bp, ledger.bp, accountability.bp,
-    inbox.bp, orgs.bp,
+    inbox.bp, orgs.bp, dashboards.bp,
 )
 
 DESCRIPTION = """\

@@ -42,16 +42,21 @@ class Register(MethodView):
 
 @bp.route(ENTRY + "/outcome")
 class Outcome(MethodView):
-    @bp.arguments(OutcomeIn, example={"outcome": "talk_held", "note": "已约谈支部书记"})
+    @bp.arguments(OutcomeIn, example={"outcome": "talk_held", "note": "已约谈支部书记",
+                                      "password": "your password"})
     @bp.response(200, OutcomeOut)
     @statuses(bp, 400, 401, 403, 404)
     def post(self, body: dict[str, Any], entry_id: int) -> dict[str, Any]:
         """Record what came of an entry: talk_held, notice_published or waived (with a note).
 
-        Statuses: 200; 400; 401; 403 not the issuing committee; 404 not visible;
-        422 unknown outcome, a waiver without a note, or an outcome already recorded.
+        The outcome is signed: send your `password` again.
+
+        Statuses: 200; 400; 401; 403 not the issuing committee or a wrong password; 404 not
+        visible; 422 unknown outcome, a waiver without a note, no password, or an outcome
+        already recorded.
         """
-        done = record_outcome(runtime(), actor(), entry_id, body["outcome"], body.get("note"))
+        done = record_outcome(runtime(), actor(), entry_id, body["outcome"], body.get("note"),
+                              password=body.get("password"))
         return {"entry_id": done.entry_id, "outcome": done.outcome,
                 "ledger_hash": done.ledger_hash}
 

@@ -91,7 +91,7 @@ class OneItem(MethodView):
         Statuses: 200; 401; 404 not found or not visible to you.
         """
         rt = runtime()
-        detail = item_detail(rt, scope(), item_id)
+        detail = item_detail(rt, scope(), item_id, history=False)
         actions = [{"trigger": t.trigger, "label": t.label.to_dict(), "to": t.dest,
                     "requires": list(t.requires), "optional": list(t.optional),
                     "signature": t.signature}

@@ -443,6 +443,8 @@ class RegisterEntryOut(Schema):
 class OutcomeIn(In):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     note = Text(5000, allow_none=True)
+    password = fields.String(validate=validate.Length(1, 1024), load_only=True, metadata={
+        "description": "Your password again: an outcome is an electronic signature."})
 
 
 class OutcomeOut(Schema):
@@ -484,3 +486,99 @@ class MarkReadIn(In):
 
 class MarkReadOut(Schema):
     marked = fields.Integer(required=True)
+
+
+# --- dashboards -------------------------------------------------------------------------------
+
+class DashboardQuery(In):
+    org_id = QueryId(metadata={
+        "description": "The unit whose subtree is shown: one you hold a role in or inspect "
+                       "(default: the highest such unit).", "example": 1})
+
+
+class TrendQuery(DashboardQuery):
+    period = fields.String(load_default="week", validate=validate.OneOf(["week", "month"]),
+                           metadata={"description": "Weeks (from Monday) or calendar months, "
+                                                    "in the configured time zone."})
+    periods = fields.Integer(load_default=12, validate=validate.Range(1, 52), metadata={
+        "description": "How many periods, the current one last."})
+
+
+class ForecastQuery(DashboardQuery):
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 31), metadata={
+        "description": "How far ahead to look."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200), metadata={
+        "description": "At most this many escalations listed (the counts cover all)."})
+
+
+class LevelCountOut(Schema):
+    level = fields.Integer(required=True, metadata={
+        "description": "Escalation level (0: overdue, not escalated yet).", "example": 2})
+    count = fields.Integer(required=True, metadata={"example": 4})
+
+
+class ChildOverdueOut(Schema):
+    org_id = fields.Integer(required=True, metadata={"example": 5})
+    name = fields.String(required=True, metadata={"example": "甲公司党支部"})
+    overdue = fields.Integer(required=True, metadata={
+        "description": "Overdue open items of this unit and every unit below it.",
+        "example": 7})
+    levels = fields.List(fields.Nested(LevelCountOut), required=True)
+    items_url = fields.String(required=True, metadata={
+        "description": "The drill-down: the item list with exactly these items.",
+        "example": "/api/v1/items?unit=5&overdue=true"})
+
+
+class OverdueBoardOut(Schema):
+    org_id = fields.Integer(required=True, metadata={"example": 1})
+    name = fields.String(required=True, metadata={"example": "县直属机关工委"})
+    as_of = fields.DateTime(required=True)
+    total = fields.Integer(required=True, metadata={
+        "description": "Overdue open items in the whole subtree.", "example": 9})
+    own = fields.Integer(required=True, metadata={
+        "description": "Of these, assigned to the unit itself.", "example": 2})
+    items_url = fields.String(required=True, metadata={
+        "example": "/api/v1/items?unit=1&overdue=true"})
+    children = fields.List(fields.Nested(ChildOverdueOut), required=True)
+    levels = fields.List(fields.Nested(LevelCountOut), required=True)
+
+
+class TrendBucketOut(Schema):
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    on_time = fields.Integer(required=True, metadata={
+        "description": "Closed on or before the due date.", "example": 12})
+    late = fields.Integer(required=True, metadata={"description": "Closed after it.",
+                                                   "example": 3})
+    rate = fields.Float(allow_none=True, metadata={
+        "description": "on_time / (on_time + late); null when nothing closed.", "example": 0.8})
+
+
+class TrendOut(Schema):
+    org_id = fields.Integer(required=True, metadata={"example": 1})
+    name = fields.String(required=True)
+    period = fields.String(required=True, metadata={"example": "week"})
+    buckets = fields.List(fields.Nested(TrendBucketOut), required=True)
+
+
+class ForecastEntryOut(Schema):
+    item_id = fields.Integer(required=True, metadata={"example": 31})
+    title = fields.String(required=True, metadata={"example": "规范“三会一课”记录"})
+    at = fields.DateTime(required=True, metadata={"description": "When it would escalate."})
+    level = fields.Integer(allow_none=True, metadata={"example": 3})
+    action = fields.String(allow_none=True, metadata={"example": "admonish"})
+
+
+class ActionCountOut(Schema):
+    action = fields.String(required=True, metadata={"example": "urge"})
+    count = fields.Integer(required=True, metadata={"example": 2})
+
+
+class ForecastOut(Schema):
+    org_id = fields.Integer(required=True, metadata={"example": 1})
+    name = fields.String(required=True)
+    as_of = fields.DateTime(required=True)
+    until = fields.DateTime(required=True)
+    levels = fields.List(fields.Nested(LevelCountOut), required=True)
+    actions = fields.List(fields.Nested(ActionCountOut), required=True)
+    items = fields.List(fields.Nested(ForecastEntryOut), required=True)

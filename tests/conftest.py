@@ -62,6 +62,13 @@ def _build_template(url: str, instance: Path) -> None:
     rt.dispose()
 
 
+def pytest_report_header() -> str:
+    """Say at the start whether the browser tests will run, and why not."""
+    from tests.browser.live import chromium_path, unavailable
+
+    return unavailable() or f"browser tests: Chromium at {chromium_path()}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing() -> Iterator[None]:
     """Same argon2id algorithm, test-sized cost: the suite hashes hundreds of passwords."""

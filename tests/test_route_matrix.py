@@ -12,6 +12,7 @@ Static files are the only exception.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Callable
@@ -106,6 +107,64 @@ def admin_api(sees: set[str], ok: int = 200) -> Callable[[str], int]:
         403 if p in sees else 404
 
 
+def web_item(roles: tuple[str, ...]) -> Callable[[str], int]:
+    """A page's form about the context's item: done (redirect) with the role, shown again with
+    the refusal (422) without it, the 404 page out of scope."""
+    def status(p: str) -> int:
+        if p == "anonymous":
+            return 302
+        outcome = expected(p, roles)
+        return {None: 302, "NotFound": 404, "NotAllowed": 422}[getattr(outcome, "__name__", None)]
+    return status
+
+
+def admin_page(ok: int = 200) -> Callable[[str], int]:
+    return lambda p: 302 if p == "anonymous" else ok if p == "admin" else 404
+
+
+ROUND = "<string(maxlength=64):checklist>/<string(maxlength=20):period>/<int:org_id>"
+ORG_FILE = "units:\n  - {code: m1, name: 新支部, kind: branch}\n".encode()
+
+
+def _round(ctx: Ctx) -> str:
+    """The committee's 2026Q1 round of the shipped branch checklist (started once)."""
+    from workflow.errors import InvalidInput
+    from workflow.services.assessments import start_assessment
+
+    with contextlib.suppress(InvalidInput):  # started by an earlier row
+        start_assessment(ctx.world.rt, ctx.world.person("issuer"), checklist="branch_work",
+                         period="2026Q1", org_id=ctx.world.committee)
+    return f"/board/branch_work/2026Q1/{ctx.world.committee}"
+
+
+def issuer_page(ok: int = 200) -> Callable[[str], int]:
+    """Pages for those who issue lists: the 404 page for everyone else."""
+    return lambda p: 302 if p == "anonymous" else ok if p in ("issuer", "admin") else 404
+
+
+def _list_file(ctx: Ctx) -> bytes:
+    """A filled-in task template with one row for branch A."""
+    from tests.workflow.excel_helpers import fill_template
+    from workflow.excel.list_template import list_template
+
+    row = {"事项名称": "学习党章", "承办单位": "甲公司党支部", "任务类别": "党建",
+           "任务内容": "逐章学习"}
+    return fill_template(list_template(ctx.world.rt, Scope.system(), "task"), [row],
+                         issuer="县委企业工委")
+
+
+def _branch_a_score(ctx: Ctx) -> int:
+    """Branch A's score in the committee's round."""
+    from sqlalchemy import select
+
+    from workflow.models import AssessmentScore
+
+    _round(ctx)
+    with ctx.world.rt.read() as session:
+        return int(session.scalar(select(AssessmentScore.id).where(
+            AssessmentScore.org_id == ctx.world.branch_a)) or 0)
+
+
 def _new_item(ctx: Ctx) -> dict[str, Any]:
     return {"title": "分解事项", "assignee_org_id": ctx.world.group_a,
             "fields": default_fields("task")}
@@ -129,8 +188,22 @@ def _escalated(ctx: Ctx) -> int:
     raise AssertionError("the item never reached an accountability step")
 
 
+def _spot_review(ctx: Ctx) -> int:
+    """A fresh spot-check review task of branch A for the world's inspector."""
+    from workflow.services.spot_checks import start_spot_check
+
+    started = start_spot_check(ctx.world.rt, ctx.world.person("issuer"),
+                               org_id=ctx.world.committee, period="2026-03", size=1,
+                               unit_ids=[ctx.world.branch_a])
+    return started.review_ids[0]
+
+
 ROUTES = [
     # web pages
+    # probes and metrics (web/ops.py): anyone may ask, whatever credentials they carry
+    Route("/healthz", "GET", lambda c: c.web.get("/healthz"), public()),
+    Route("/readyz", "GET", lambda c: c.web.get("/readyz"), public()),
+    Route("/metrics", "GET", lambda c: c.web.get("/metrics"), public()),  # from loopback
     Route("/", "GET", lambda c: c.web.get("/"), page()),
     Route("/login", "GET", lambda c: c.web.get("/login"),
           lambda p: 200 if p == "anonymous" else 302),
@@ -144,8 +217,23 @@ ROUTES = [
         "csrf_token": c.csrf(), "old_password": "wrong-password-1", "new_password": "x",
         "confirm": "x"}), page()),
     Route("/items/<int:item_id>", "GET", lambda c: c.web.get(f"/items/{c.item}"), item_page()),
+    Route("/dashboard/", "GET", lambda c: c.web.get(f"/dashboard/?org_id={c.world.branch_a}"),
+          item_page()),
+    Route("/review/", "GET", lambda c: c.web.get("/review/"), page()),
+    # only the assigned inspector (or an administrator) records; others who see it: 403
+    Route("/review/spot-checks/<int:review_id>", "POST", lambda c: c.web.post(
+        f"/review/spot-checks/{_spot_review(c)}", data={
+            "csrf_token": c.csrf(), "verdict": "compliant"}),
+        lambda p: 302 if p == "anonymous" else 303 if p in ("inspector", "admin")
+        else 403 if p in SEES else 404),
     Route("/items/<int:item_id>/fire", "POST", lambda c: c.web.post(f"/items/{c.item}/fire", data={
-        "csrf_token": c.csrf(), "trigger": "sign_for", "version": "1"}), item_page(302)),
+        "csrf_token": c.csrf(), "trigger": "sign_for", "version": "1"}), web_item(("handler",))),
+    Route("/items/<int:item_id>/evidence", "POST", lambda c: c.web.post(
+        f"/items/{c.item}/evidence", data={"csrf_token": c.csrf(), "files": (
+            io.BytesIO(b"photo"), "照片.jpg")}, content_type="multipart/form-data"),
+        web_item(("handler",))),
+    Route("/items/<int:item_id>/evidence/<string(length=64):sha256>", "GET",
+          lambda c: c.web.get(f"/items/{c.item}/evidence/{c.sha}"), item_page()),
     # the API (bearer tokens)
     Route(f"{API}/me", "GET", lambda c: c.get("/me"), api()),
     Route(f"{API}/docs", "GET", lambda c: c.get("/docs"), public()),
@@ -197,15 +285,90 @@ ROUTES = [
     # a real register entry about the context's item (sweeps escalate it): issuers record
     Route(f"{API}/accountability/<int(min=1, max=2147483647):entry_id>/outcome", "POST",
           lambda c: c.post(f"/accountability/{_escalated(c)}/outcome",
-                           json={"outcome": "talk_held", "note": "已约谈支部书记"}),
+                           json={"outcome": "talk_held", "note": "已约谈支部书记",
+                                 "password": PASSWORD}),
           item_api(("issuer",))),
     Route(f"{API}/items/{ITEM}/waivers", "POST", lambda c: c.post(
         f"/items/{c.item}/waivers", json={"reason": "汛期抢险",
                                           "until": "2030-01-01T00:00:00+08:00"}),
         item_api(("issuer",), 201)),
+    # dashboards of branch A: whoever may reach the unit (holds a role in or inspects it)
+    Route(f"{API}/dashboards/overdue", "GET",
+          lambda c: c.get(f"/dashboards/overdue?org_id={c.world.branch_a}"), item_api()),
+    Route(f"{API}/dashboards/trend", "GET",
+          lambda c: c.get(f"/dashboards/trend?org_id={c.world.branch_a}"), item_api()),
+    Route(f"{API}/dashboards/forecast", "GET",
+          lambda c: c.get(f"/dashboards/forecast?org_id={c.world.branch_a}"), item_api()),
     Route(f"{API}/inbox", "GET", lambda c: c.get("/inbox"), api()),
     Route(f"{API}/inbox/read", "POST", lambda c: c.post("/inbox/read", json={"ids": [1]}),
           api()),
+    # rankings and the public board: every persona is related to the committee's round
+    Route("/board/", "GET", lambda c: c.web.get("/board/"), page()),
+    Route(f"/board/{ROUND}", "GET", lambda c: c.web.get(_round(c)), page()),
+    Route(f"/board/{ROUND}/proposals", "POST", lambda c: c.web.post(
+        _round(c) + "/proposals", data={"csrf_token": c.csrf()}), page(302)),
+    Route("/board/proposals/<int:proposal_id>", "POST", lambda c: c.web.post(
+        "/board/proposals/999999", data={"csrf_token": c.csrf(), "decision": "confirm"}),
+        page(404)),
+    # the accountability register: issuers sign outcomes; others who see the entry are refused
+    Route("/register/", "GET", lambda c: c.web.get("/register/"), page()),
+    Route("/register/<int:entry_id>/outcome", "POST", lambda c: c.web.post(
+        f"/register/{_escalated(c)}/outcome", data={
+            "csrf_token": c.csrf(), "outcome": "talk_held", "password": PASSWORD}),
+        web_item(("issuer",))),
+    Route("/register/items/<int:item_id>/waiver", "POST", lambda c: c.web.post(
+        f"/register/items/{c.item}/waiver", data={
+            "csrf_token": c.csrf(), "reason": "汛期抢险", "until": "2030-01-01"}),
+        web_item(("issuer",))),
+    # issuing lists (issuers and admins; the page is not there for anyone else) and Excel
+    Route("/issue/", "GET", lambda c: c.web.get("/issue/"), issuer_page()),
+    Route("/issue/", "POST", lambda c: c.web.post("/issue/", data={
+        "csrf_token": c.csrf(), "kind": "task", "issuer": c.world.committee, "key": c.persona,
+        "title": "表单清单", "items-1-title": "学习党章", "items-1-units": c.world.branch_a,
+        **{f"items-1-{k}": v for k, v in default_fields("task").items()}}),
+        issuer_page(302)),
+    Route("/issue/template/<kind>.xlsx", "GET", lambda c: c.web.get("/issue/template/task.xlsx"),
+          issuer_page()),
+    Route("/issue/upload", "POST", lambda c: c.web.post("/issue/upload", data={
+        "csrf_token": c.csrf(), "file": (io.BytesIO(_list_file(c)), "清单.xlsx")}),
+        issuer_page()),
+    Route("/issue/confirm", "POST", lambda c: c.web.post("/issue/confirm", data={
+        "csrf_token": c.csrf(), "token": "forged"}), page(302)),
+    Route("/exports/items.xlsx", "GET", lambda c: c.web.get("/exports/items.xlsx"), page()),
+    Route("/exports/ledger.xlsx", "GET", lambda c: c.web.get("/exports/ledger.xlsx"), page()),
+    Route("/exports/rankings.xlsx", "GET", lambda c: c.web.get(
+        "/exports/rankings.xlsx?checklist=branch_work&period=2026Q1&org_id="
+        f"{_round(c).rsplit('/', 1)[1]}"), page()),
+    Route("/exports/register.xlsx", "GET", lambda c: c.web.get("/exports/register.xlsx"), page()),
+    Route("/exports/scores/<int:score_id>/print", "GET",
+          lambda c: c.web.get(f"/exports/scores/{_branch_a_score(c)}/print"), item_page()),
+    Route("/definitions/", "GET", lambda c: c.web.get("/definitions/"), page()),
+    Route("/definitions/<string(maxlength=64):kind>", "GET",
+          lambda c: c.web.get("/definitions/task"), page()),
+    # administration: administrators only, the 404 page for everyone else
+    Route("/admin/", "GET", lambda c: c.web.get("/admin/"), admin_page()),
+    Route("/admin/people", "GET", lambda c: c.web.get("/admin/people"), admin_page()),
+    Route("/admin/units/<int:org_id>", "GET",
+          lambda c: c.web.get(f"/admin/units/{c.world.branch_a}"), admin_page()),
+    Route("/admin/people/<int:person_id>", "GET",
+          lambda c: c.web.get(f"/admin/people/{c.world.ids['handler_a2']}"), admin_page()),
+    Route("/admin/units", "POST", lambda c: c.web.post("/admin/units", data={
+        "csrf_token": c.csrf(), "name": "新小组", "kind": "group",
+        "parent_id": c.world.branch_a}), admin_page(302)),
+    Route("/admin/units/<int:org_id>/<any(rename, move, close, merge):change>", "POST",
+          lambda c: c.web.post(f"/admin/units/{c.world.group_a}/rename", data={
+              "csrf_token": c.csrf(), "name": "先锋党小组"}), admin_page(302)),
+    # the file's root unit is outside the administrator's subtree: its row is refused (422)
+    Route("/admin/import", "POST", lambda c: c.web.post("/admin/import", data={
+        "csrf_token": c.csrf(), "file": (io.BytesIO(ORG_FILE), "orgs.yaml")}), admin_page(422)),
+    Route("/admin/people", "POST", lambda c: c.web.post("/admin/people", data={
+        "csrf_token": c.csrf(), "username": "web_new", "display_name": "新同志",
+        "org_id": c.world.branch_a, "password": "Chushi2026ab"}), admin_page(302)),
+    Route("/admin/people/<int:person_id>/<any(disable, enable, password, grant, revoke, assign, "
+          "unassign):change>", "POST", lambda c: c.web.post(
+              f"/admin/people/{c.world.ids['handler_a2']}/grant", data={
+                  "csrf_token": c.csrf(), "role": "issuer", "org_id": c.world.branch_a}),
+          admin_page(302)),
 ]
 
 

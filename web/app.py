@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workflow.config import Settings
+from workflow.config import Settings, production_problems
 from workflow.errors import ConfigError
 from workflow.runtime import Runtime
 
@@ -21,6 +19,9 @@ csrf = CSRFProtect()
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app around one Runtime (made from the environment when not given)."""
     rt = runtime or Runtime(settings or Settings.from_env())
+    problems = production_problems(rt.settings)
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(rt.settings),
@@ -43,36 +44,41 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def _register(app: Flask) -> None:
-    from web import auth, sessions
+    from web import auth, errors, i18n, nav, sessions
     from web.views import items
 
+    i18n.init_app(app, app.extensions["sandan"].settings.timezone)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(items.bp)
+    from web.views import dashboards, review
+
+    app.register_blueprint(dashboards.bp)
+    app.register_blueprint(review.bp)
+    from web.views import admin, board, definitions, register
+
+    for pages in (board, register, definitions, admin):
+        app.register_blueprint(pages.bp)
+    from web.views import exports, issuing
+
+    for pages in (issuing, exports):
+        app.register_blueprint(pages.bp)
     sessions.init_app(app, app.extensions["sandan"].settings)
-    app.context_processor(_template_globals)
-    app.add_template_filter(_localtime, "localtime")
-    for code in (400, 403, 404, 429):
-        app.register_error_handler(code, _error_page)
+    app.add_template_global(nav.nav_links)
+    errors.init_app(app)
+    _register_operations(app)
     from api import init_api
 
     init_api(app)  # last: the API answers its own errors in JSON under /api/v1
 
 
-def _template_globals() -> dict[str, Any]:
-    lang = request.args.get("lang") or request.cookies.get("lang") or "zh-CN"
-    return {"lang": lang, "login_url": url_for("auth.login"), "logout_url": url_for("auth.logout"),
-            "home_url": url_for("items.inbox")}
+def _register_operations(app: Flask) -> None:
+    """Health, readiness and metrics endpoints; request ids and request metrics."""
+    from web import logs, metrics, ops
 
-
-def _localtime(value: datetime) -> str:
-    """A UTC moment shown in the configured time zone."""
-    rt = current_app.extensions["sandan"]
-    return value.astimezone(rt.settings.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _error_page(error: Any) -> tuple[str, int]:
-    return render_template("error.html", error=error), error.code
+    app.register_blueprint(ops.bp)
+    metrics.init_app(app)
+    logs.init_app(app)
 
 
 def _secret_key(settings: Settings) -> str:

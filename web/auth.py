@@ -27,21 +27,22 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from workflow.errors import SandanError
+from web.forms import translate
+from workflow.errors import NotAllowed, SandanError
 from workflow.models import Person
 from workflow.services import accounts, orgs, tokens
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "请先登录。 Please sign in."
 
-FAILED = ("用户名或密码错误，或账号已被暂时锁定（连续 10 次错误后锁定 15 分钟）。 "
-          "Wrong username or password, or the account is locked for a while "
-          "(10 failures in a row lock it for 15 minutes).")
+FAILED = _l("Wrong username or password, or the account is locked for a while (10 failures in a "
+            "row lock it for 15 minutes).")
 
 
 class SessionUser:
@@ -117,7 +118,7 @@ def _unauthorized() -> Response:
         answer.status_code = 401
         answer.headers["WWW-Authenticate"] = 'Bearer realm="sandan"'
         return answer
-    flash(login_manager.login_message, "info")
+    flash(_("Please sign in."), "info")
     return redirect(url_for("auth.login", next=request.path))
 
 
@@ -140,7 +141,7 @@ def login() -> str | Response:
             if person.must_change_password:
                 return redirect(url_for("auth.password"))
             return redirect(_safe_next(request.args.get("next")))
-        flash(FAILED, "error")
+        flash(str(FAILED), "error")
     return render_template("auth/login.html")
 
 
@@ -151,7 +152,7 @@ def logout() -> Response:
     accounts.sign_out(_rt(), current_user.id, current_user.session_generation)
     logout_user()  # also marks the remember-me cookie for deletion, so the session stays
     session.pop("_seen", None)
-    flash("已退出。 Signed out.", "info")
+    flash(_("Signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -159,24 +160,27 @@ def logout() -> Response:
 @login_required
 def password() -> str | Response:
     """Change one's own password (also the page a forced first-sign-in change lands on)."""
-    if request.method == "POST":
-        form = request.form
-        if form.get("new_password", "") != form.get("confirm", ""):
-            flash("两次输入的新密码不一致。 The new passwords do not match.", "error")
-            return render_template("auth/password.html")
-        try:
-            person = accounts.change_password(_rt(), current_user._get_current_object(),
-                                              form.get("old_password", ""),
-                                              form.get("new_password", ""))
-        except SandanError as exc:
-            flash(exc.message, "error")
-            return render_template("auth/password.html")
-        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-        start_session(person, remember=remembered in request.cookies)
-        flash("密码已修改，其他会话已全部退出。 Password changed; every other session was ended.",
-              "success")
-        return redirect(url_for("items.inbox"))
-    return render_template("auth/password.html")
+    if request.method != "POST":
+        return render_template("auth/password.html", errors={})
+    form = request.form
+    if form.get("new_password", "") != form.get("confirm", ""):
+        errors = {"confirm": [_("The new passwords do not match.")]}
+        return render_template("auth/password.html", errors=errors)
+    try:
+        person = accounts.change_password(_rt(), current_user._get_current_object(),
+                                          form.get("old_password", ""),
+                                          form.get("new_password", ""))
+    except NotAllowed:
+        errors = {"old_password": [_("The current password is wrong (or the account is locked "
+                                     "for a while).")]}
+        return render_template("auth/password.html", errors=errors)
+    except SandanError as exc:
+        return render_template("auth/password.html",
+                               errors={"new_password": [translate(exc.message)]})
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    start_session(person, remember=remembered in request.cookies)
+    flash(_("Password changed; every other session was ended."), "success")
+    return redirect(url_for("items.inbox"))
 
 
 def _safe_next(target: str | None) -> str:

@@ -34,18 +34,22 @@ def _register() -> None:
     from web.commands.assess import assess
     from web.commands.db import demo, init, serve
     from web.commands.definitions import definitions
+    from web.commands.excel import export, import_group
     from web.commands.ledger import ledger
     from web.commands.orgs import orgs
     from web.commands.sweep import sweep
     from web.commands.tokens import tokens
     from web.commands.users import users
     from web.commands.worker import worker
+    from web.i18n import i18n_command
 
     for command in (init, demo, serve, definitions, ledger, users):
         cli.add_command(command)
     for command in (orgs, tokens, assess):
         cli.add_command(command)
-    for command in (sweep, worker):
+    for command in (sweep, worker, i18n_command):
+        cli.add_command(command)
+    for command in (export, import_group):
         cli.add_command(command)
 
 

@@ -27,12 +27,14 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user, user_loaded_from_cookie
 from limits import parse_many
 from werkzeug.wrappers import Response
 
+from web import ops
 from web.auth import bearer_token, login_manager, now_seconds
 from workflow.config import Settings
 from workflow.errors import ConfigError
@@ -99,7 +101,7 @@ def end_session() -> None:
 
 
 def _guard() -> Response | None:
-    if request.endpoint in (None, "static"):
+    if request.endpoint in (None, "static") or request.endpoint in ops.ENDPOINTS:
         return None
     if "Authorization" in request.headers:
         if bearer_token() is not None and current_user.is_authenticated \
@@ -127,7 +129,7 @@ def _change_password_first() -> Response:
                          message="change your initial password first (on the web page)")
         answer.status_code = 403
         return answer
-    flash("请先修改初始密码。 Please change your initial password first.", "warning")
+    flash(_("Please change your initial password first."), "warning")
     return redirect(url_for("auth.password"))
 
 
@@ -140,7 +142,7 @@ def _idle_timeout() -> Response | None:
         end_session()
         if request.path.startswith("/api/"):
             return login_manager.unauthorized()  # the API answers 401 in its JSON shape
-        flash("长时间未操作，已自动退出，请重新登录。 Signed out after a period of inactivity.",
+        flash(_("You were signed out after a period of inactivity. Please sign in again."),
               "warning")
         return redirect(url_for("auth.login", next=request.path))
     session["_seen"] = now

@@ -18,11 +18,13 @@ so that no entry with a smaller id can commit after the seal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,9 +46,18 @@ def ensure_key(path: Path) -> bytes:
     """Read the signing key, creating it (readable by the owner only) the first time."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+        # written whole under a temporary name, then linked into place: a process starting at
+        # the same moment either wins the link or reads the winner's complete key, never half
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip().encode()
 
 
@@ -133,21 +144,28 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 
 def _lock_ledger(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE ledger_entries IN SHARE MODE"))
-    # on SQLite the caller's BEGIN IMMEDIATE already excludes every other writer
+        # LOCK TABLE ledger_entries IN SHARE ROW EXCLUSIVE MODE, through a function with its
+        # owner's rights (the application role may not take that lock itself, migration
+        # 0007_ledger_lock): no insert is in flight, and a second checkpointer on another host
+        # waits here, before it reads the file, so checkpoint lines never interleave
+        session.execute(text("SELECT sandan_lock_ledger()"))
+    else:
+        # SQLite: the caller's BEGIN IMMEDIATE excludes every other writer, once the session
+        # holds its connection; take it now, before the checkpoint file is read
+        session.connection()
 
 
 def write_checkpoint(
     session: Session, path: Path, key: bytes, now: datetime
 ) -> dict[str, Any] | None:
     """Seal every entry written since the last checkpoint; None when there is nothing new."""
+    _lock_ledger(session)
     lines, problems = read_checkpoints(path, key)
     if problems:
         from workflow.errors import LedgerError
 
         raise LedgerError("refusing to extend a damaged checkpoint file: " + "; ".join(problems))
     last: dict[str, Any] = lines[-1] if lines else {"n": 0, "seq": 0, "digest": _DIGEST_START}
-    _lock_ledger(session)
     rows = session.execute(
         select(_TABLE.c.id, _TABLE.c.hash).where(_TABLE.c.id > last["seq"]).order_by(_TABLE.c.id)
     ).all()

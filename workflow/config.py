@@ -6,6 +6,7 @@ anywhere else. Unknown `SANDAN_*` variables are refused so a misspelt setting is
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -56,6 +57,12 @@ class Settings:
     ratelimit_storage: str = "memory://"
     login_rate_limit: str = "10 per minute;100 per hour"
     proxies: int = 0
+    # operations (docs/deploy.md): logs and metrics
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_token: str | None = None
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    worker_metrics: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -100,6 +107,11 @@ _KNOWN = {
     "SANDAN_RATELIMIT_STORAGE",
     "SANDAN_LOGIN_RATE_LIMIT",
     "SANDAN_PROXIES",
+    "SANDAN_LOG_FORMAT",
+    "SANDAN_LOG_LEVEL",
+    "SANDAN_METRICS_TOKEN",
+    "SANDAN_METRICS_ALLOW",
+    "SANDAN_WORKER_METRICS",
     # read by the test suite only
     "SANDAN_TEST_POSTGRES_URL",
     "SANDAN_TEST_DATABASES",
@@ -146,6 +158,21 @@ def _read(source: dict[str, str]) -> dict[str, Any]:
         "ratelimit_storage": get("RATELIMIT_STORAGE") or "memory://",
         "login_rate_limit": get("LOGIN_RATE_LIMIT") or "10 per minute;100 per hour",
         "proxies": _whole(get, "PROXIES", 0, minimum=0),
+        **_read_operations(get),
+    }
+
+
+def _read_operations(get: Any) -> dict[str, Any]:
+    """Logs and metrics: JSON logs by default in production, where a log collector reads them."""
+    production = (get("ENV") or "") == "production"
+    allow = get("METRICS_ALLOW")
+    return {
+        "log_format": get("LOG_FORMAT") or ("json" if production else "text"),
+        "log_level": (get("LOG_LEVEL") or "INFO").upper(),
+        "metrics_token": get("METRICS_TOKEN"),
+        "metrics_allow": tuple(a.strip() for a in allow.split(",") if a.strip())
+        if allow else ("127.0.0.1/32", "::1/128"),
+        "worker_metrics": get("WORKER_METRICS"),
     }
 
 
@@ -176,6 +203,7 @@ def _resolve(settings: Settings) -> Settings:
             f"SANDAN_TIMEZONE {settings.timezone!r} is not a known time zone"
         ) from None
     _check_notifications(settings)
+    _check_operations(settings)
     if not settings.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("SANDAN_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
     if not settings.ratelimit_storage.startswith(_RATELIMIT_SCHEMES):
@@ -247,3 +275,57 @@ def _check_notifications(settings: Settings) -> None:
         raise ConfigError(f"SANDAN_DIGEST_AT must be like 08:30, got {settings.digest_at!r}")
     if settings.language not in ("zh", "en"):
         raise ConfigError(f"SANDAN_LANGUAGE must be zh or en, got {settings.language!r}")
+
+
+def _check_operations(settings: Settings) -> None:
+    """Log format and level, the metrics address list and the worker's metrics address."""
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"SANDAN_LOG_FORMAT must be text or json, got {settings.log_format!r}")
+    if settings.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("SANDAN_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                          f"got {settings.log_level!r}")
+    for network in settings.metrics_allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"SANDAN_METRICS_ALLOW: {network!r} is not an address or network "
+                              "such as 10.0.0.0/8") from None
+    host, _, port = (settings.worker_metrics or "").rpartition(":")
+    if settings.worker_metrics and not (host and port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigError("SANDAN_WORKER_METRICS must be ADDRESS:PORT such as 0.0.0.0:9101, "
+                          f"got {settings.worker_metrics!r}")
+
+
+#: shortest secret key accepted in production: 32 characters (`secrets.token_hex(16)` or more)
+MIN_SECRET_KEY = 32
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe for production (empty outside production).
+
+    The web face refuses to start with any of them; each message says what to set.
+    """
+    if settings.environment != "production":
+        return []
+    problems = []
+    if not settings.secret_key:
+        problems.append("SANDAN_SECRET_KEY must be set in production (e.g. the output of "
+                        "`python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    elif len(settings.secret_key) < MIN_SECRET_KEY:
+        problems.append(f"SANDAN_SECRET_KEY is too short for production: at least "
+                        f"{MIN_SECRET_KEY} characters")
+    if settings.sql_echo:
+        problems.append("SANDAN_SQL_ECHO must be off in production: it writes every statement "
+                        "and its parameters (password hashes, token digests) to the log")
+    if settings.metrics_token is not None and len(settings.metrics_token) < MIN_SECRET_KEY:
+        problems.append(f"SANDAN_METRICS_TOKEN is too short: at least {MIN_SECRET_KEY} "
+                        "characters, or leave it unset")
+    if any(_allows_everyone(n) for n in settings.metrics_allow):
+        problems.append("SANDAN_METRICS_ALLOW must not allow every address in production; "
+                        "name the scraper's network or use SANDAN_METRICS_TOKEN")
+    return problems
+
+
+def _allows_everyone(network: str) -> bool:
+    """True for 0.0.0.0/0 and ::/0, which would publish /metrics to the world."""
+    return ipaddress.ip_network(network, strict=False).prefixlen == 0

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from workflow.access import Scope, in_subtree
@@ -27,6 +27,7 @@ class ItemDetail:
     ledger: list[LedgerEntry]
     evidence: list[ItemEvidence]
     actions: list[TransitionDef]
+    #: names of the people the page mentions: ledger actors and the responsible people
     actors: dict[int, str]
 
 
@@ -46,14 +47,19 @@ def inbox_items(
         return list(session.scalars(query))
 
 
-def item_detail(rt: Runtime, scope: Scope, item_id: int) -> ItemDetail:
-    """One item with its ledger, evidence and the actions the actor may take; NotFound if hidden."""
+def item_detail(rt: Runtime, scope: Scope, item_id: int, *, history: bool = True) -> ItemDetail:
+    """One item with its ledger, evidence and the actions the actor may take; NotFound if hidden.
+
+    `history=False` leaves out the ledger and the names of its actors (two queries): the API's
+    item read does not show them, and it is the most frequent request of all.
+    """
     with rt.read() as session:
         item = session.get(Item, item_id)
         if item is None or not scope.can_see(item.org_path, item.issuer_path):
             raise NotFound(f"item {item_id} not found")
         entries = list(session.scalars(
-            select(LedgerEntry).where(LedgerEntry.item_id == item_id).order_by(LedgerEntry.id)))
+            select(LedgerEntry).where(LedgerEntry.item_id == item_id).order_by(LedgerEntry.id)
+        )) if history else []
         evidence = list(session.scalars(
             select(ItemEvidence).where(ItemEvidence.item_id == item_id).order_by(ItemEvidence.id)))
         return ItemDetail(
@@ -63,8 +69,36 @@ def item_detail(rt: Runtime, scope: Scope, item_id: int) -> ItemDetail:
             ledger=entries,
             evidence=evidence,
             actions=available_actions(rt, session, scope, item),
-            actors=_names(session, {e.actor_id for e in entries if e.actor_id}),
+            actors=_names(session, {e.actor_id for e in entries if e.actor_id}
+                          | {p for p in (item.primary_person_id, item.direct_person_id) if p})
+            if history else {},
         )
+
+
+@dataclass(frozen=True)
+class RollUp:
+    """How far an item's decomposition has come: its visible child items and their counts."""
+
+    children: list[Item]
+    closed: int
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return len(self.children)
+
+
+def child_items(rt: Runtime, scope: Scope, item_id: int, *, limit: int = 200) -> RollUp:
+    """The child items (decomposition) of an item that the actor can see, by due date."""
+    query = (select(Item).where(Item.parent_id == item_id,
+                                scope.item_filter(Item.org_path, Item.issuer_path))
+             .order_by(Item.due_at.asc().nulls_last(), Item.id).limit(limit))
+    now = rt.clock.now()
+    with rt.read() as session:
+        children = list(session.scalars(query))
+    closed = sum(1 for c in children if not c.is_open)
+    overdue = sum(1 for c in children if c.is_open and c.due_at is not None and c.due_at <= now)
+    return RollUp(children, closed, overdue)
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -120,17 +154,25 @@ def find_items(
 
     The order (due_at, id) is served by ix_items_due (or a scope's path index); the page after
     `after` is a range condition, so deep pages cost what the first one does. An unknown or
-    hidden `unit_id` raises NotFound.
+    hidden `unit_id` raises NotFound. A visible unit lies inside a subtree the scope covers by
+    org_path, so with `unit_id` its range alone is the scope filter (and the one range the
+    planner sees: SQLite would otherwise range over the whole scope).
     """
-    query = select(Item).where(scope.item_filter(Item.org_path, Item.issuer_path))
+    query = select(Item)
+    if where.unit_id is None:
+        query = query.where(scope.item_filter(Item.org_path, Item.issuer_path))
     with rt.read() as session:
         query = query.where(*_item_conditions(session, scope, where, rt.clock.now()))
-        if after is not None:
-            query = query.where(_after(after, descending))
         due = Item.due_at.desc() if descending else Item.due_at.asc()
         ident = Item.id.desc() if descending else Item.id.asc()
-        query = query.order_by(due.nulls_last(), ident).limit(limit)
-        return list(session.scalars(query))
+        ordered = query.order_by(due.nulls_last(), ident).limit(limit)
+        if after is None:
+            return list(session.scalars(ordered))
+        rows = list(session.scalars(ordered.where(_after(after, descending))))
+        if after[0] is not None and len(rows) < limit:  # past the dated items: the undated ones
+            undated = query.where(Item.due_at.is_(None)).order_by(ident)
+            rows += session.scalars(undated.limit(limit - len(rows)))
+        return rows
 
 
 def _item_conditions(
@@ -170,12 +212,18 @@ def _unit_path(session: Session, scope: Scope, org_id: int) -> str:
 
 
 def _after(position: Position, descending: bool) -> ColumnElement[bool]:
+    """The rows after `position`: one row-value range that the (due_at, id) index serves.
+
+    It leaves out the rows without a due date (a comparison with NULL is not true), which sort
+    last: find_items fetches those separately. An OR with `due_at IS NULL` here would make
+    PostgreSQL filter the whole index instead (seconds for a leader's page at a million items).
+    """
     due, item_id = position
     later_id = Item.id < item_id if descending else Item.id > item_id
     if due is None:
         return and_(Item.due_at.is_(None), later_id)
-    later_due = Item.due_at < due if descending else Item.due_at > due
-    return or_(later_due, and_(Item.due_at == due, later_id), Item.due_at.is_(None))
+    pair, mark = tuple_(Item.due_at, Item.id), tuple_(due, item_id)
+    return pair < mark if descending else pair > mark
 
 
 @dataclass(frozen=True)

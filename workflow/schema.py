@@ -39,9 +39,15 @@ def upgrade_database(rt: Runtime) -> None:
 
 def is_current(engine: Engine, url: str) -> bool:
     """True when the database is at the newest migration (for readiness checks)."""
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    current, expected = revisions(engine, url)
+    return current == expected
+
+
+def revisions(engine: Engine, url: str) -> tuple[list[str], list[str]]:
+    """The database's migration heads (empty for a fresh database) and the code's, sorted."""
+    heads = sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return sorted(MigrationContext.configure(connection).get_current_heads()), heads
 
 
 def store_definitions(rt: Runtime, directory: Path | None = None) -> list[Definition]:

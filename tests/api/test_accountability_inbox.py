@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tests.api.conftest import ApiClient, assert_error, new_item
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from workflow.clock import FixedClock
 from workflow.services.sweeps import run_sweep
 
@@ -38,8 +38,14 @@ def test_escalations_reach_the_register_and_the_committee_records_outcomes(
                                        json={"outcome": "talk_held"}), 403, "not_allowed")
     assert_error(issuer.post(f"/accountability/{entry}/outcome", json={"outcome": "waived"}),
                  422, "invalid_input")
+    assert_error(issuer.post(f"/accountability/{entry}/outcome",
+                             json={"outcome": "talk_held"}), 422, "invalid_input")  # unsigned
+    assert_error(issuer.post(f"/accountability/{entry}/outcome",
+                             json={"outcome": "talk_held", "password": "wrong-password-1"}),
+                 403, "not_allowed")
     done = issuer.post(f"/accountability/{entry}/outcome",
-                       json={"outcome": "talk_held", "note": "已约谈支部书记"})
+                       json={"outcome": "talk_held", "note": "已约谈支部书记",
+                             "password": PASSWORD})
     assert done.status_code == 200 and done.get_json()["outcome"] == "talk_held"
     assert_error(issuer.post(f"/accountability/{entry}/outcome",
                              json={"outcome": "talk_held"}), 422, "invalid_input")

@@ -12,13 +12,13 @@ from tests.conftest import PASSWORD, World
 from tests.web.test_pages import _token, login
 from tests.workflow.helpers import issue_task
 from web.app import create_app
-from web.auth import FAILED
 from workflow.access import Scope
 from workflow.clock import FixedClock
 from workflow.models import Item
 from workflow.services import accounts, tokens
 
 NEW = "Changed2026pass"
+FAILED = "用户名或密码错误"  # the start of the (Chinese) message a failed sign-in shows
 
 
 @pytest.fixture
@@ -108,8 +108,8 @@ def test_session_cookie_flags(app: Flask) -> None:
 
 
 def test_production_cookies_are_secure(world: World) -> None:
-    app = create_app(runtime=world.rt.__class__(world.rt.settings.with_(environment="production"),
-                                               world.rt.clock))
+    production = world.rt.settings.with_(environment="production", secret_key="k" * 40)
+    app = create_app(runtime=world.rt.__class__(production, world.rt.clock))
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 

@@ -63,7 +63,7 @@ def test_handler_sees_own_item_and_fires_an_action(world: World, app: Flask) -> 
         "csrf_token": _token(page), "trigger": "sign_for", "version": "1"})
     assert answer.status_code == 302
     page = client.get(f"/items/{item_id}").get_data(as_text=True)
-    assert "issued → received" in page
+    assert "已交办 → 已签收" in page  # the ledger timeline, in state labels
 
 
 def test_other_branch_gets_not_found(world: World, app: Flask) -> None:

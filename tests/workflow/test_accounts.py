@@ -10,7 +10,7 @@ from workflow.access import Scope
 from workflow.clock import FixedClock
 from workflow.errors import InvalidInput, NotAllowed, NotFound
 from workflow.models import LedgerEntry, Person, PersonToken
-from workflow.services import accounts, tokens
+from workflow.services import accounts, orgs, tokens
 
 NEW = "Changed2026pass"
 
@@ -137,6 +137,23 @@ def test_token_signs_in_its_owner_until_revoked(world: World) -> None:
     tokens.revoke_token(world.rt, world.person("handler_a"), made.id)
     assert tokens.authenticate_token(world.rt, made.token) is None
     assert _actions(world, "handler_a")[-2:] == ["token.create", "token.revoke"]
+
+
+def test_a_token_carries_every_grant_and_inspection_of_its_owner(world: World) -> None:
+    # grants and inspected units are read in the same query as the token: two grants times two
+    # inspected units must still come back as two of each, and stay readable after the session
+    orgs.grant_role(world.rt, Scope.system(), person_id=world.ids["inspector"],
+                    org_id=world.committee, role="inspector")
+    orgs.grant_role(world.rt, Scope.system(), person_id=world.ids["inspector"],
+                    org_id=world.branch_a, role="leader")
+    made = tokens.create_token(world.rt, Scope.system(), world.ids["inspector"], name="t")
+    owner = tokens.authenticate_token(world.rt, made.token)
+    assert owner is not None
+    scope, expected = Scope.of(owner), Scope.of(world.person("inspector"))
+    assert {k: sorted(v) for k, v in scope.roles.items()} == {
+        k: sorted(v) for k, v in expected.roles.items()}
+    assert sorted(scope.inspected) == sorted(expected.inspected)
+    assert len(owner.grants) == 2 and len(scope.inspected) == 2
 
 
 def test_token_expires(world: World, clock: FixedClock) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import World
 from tests.workflow.helpers import issue_task
-from workflow.checkpoints import verify
+from workflow.checkpoints import verify, write_checkpoint
 from workflow.errors import VersionConflict
 from workflow.models import Item, ItemEvidence, LedgerEntry
 from workflow.services.evidence import Attached, attach_evidence
@@ -97,3 +97,32 @@ def test_concurrent_retries_of_one_upload_attach_once(world: World) -> None:
         evidence_entries = session.scalars(select(LedgerEntry).where(
             LedgerEntry.item_id == item_id, LedgerEntry.action == "evidence")).all()
     assert len(evidence_entries) == 1
+
+
+def test_concurrent_checkpoints_take_turns(world: World) -> None:
+    """Two checkpointers at once (two worker hosts): lines never interleave or repeat ids."""
+    rt = world.rt
+    for number in range(3):
+        issue_task(world, title=f"任务{number}")
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def seal() -> None:
+        barrier.wait()
+        try:
+            with rt.transaction() as session:
+                write_checkpoint(session, rt.checkpoint_path, rt.ledger_key(), rt.clock.now())
+        except BaseException as exc:  # examined below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=seal) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    lines = rt.checkpoint_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1  # one sealed everything; the others found nothing new
+    with rt.read() as session:
+        result = verify(session, rt.checkpoint_path, rt.ledger_key())
+    assert result.ok and result.sealed_through == result.head_id

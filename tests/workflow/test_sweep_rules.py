@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import START, World
+from tests.conftest import PASSWORD, START, World
 from tests.workflow.sweep_helpers import counts, fire, issue, item, ledger_actions
 from workflow.errors import InvalidInput, NotAllowed
 from workflow.models import AccountabilityEntry, Item, ItemLink, LedgerEntry
@@ -114,14 +114,25 @@ def test_register_entries_and_their_outcomes_are_in_the_ledger(world: World) -> 
     with pytest.raises(InvalidInput):
         record_outcome(rt, world.person("issuer"), talk.id, "waived")
     rt.clock.set(START + 20 * DAY)  # type: ignore[attr-defined]
-    record_outcome(rt, world.person("issuer"), talk.id, "talk_held", "已约谈支部书记")
+    with pytest.raises(InvalidInput, match="password"):  # an outcome is signed
+        record_outcome(rt, world.person("issuer"), talk.id, "talk_held", "已约谈支部书记")
+    with pytest.raises(NotAllowed, match="signature password is wrong"):
+        record_outcome(rt, world.person("issuer"), talk.id, "talk_held", password="nope-nope-1")
+    record_outcome(rt, world.person("issuer"), talk.id, "talk_held", "已约谈支部书记",
+                   password=PASSWORD)
     with pytest.raises(InvalidInput):
-        record_outcome(rt, world.person("issuer"), talk.id, "notice_published")
+        record_outcome(rt, world.person("issuer"), talk.id, "notice_published",
+                       password=PASSWORD)
     with rt.read() as session:
         chain = session.scalars(select(LedgerEntry.action).where(
             LedgerEntry.subject == f"register:{talk.id}").order_by(LedgerEntry.id)).all()
         stored = session.get_one(AccountabilityEntry, talk.id)
     assert chain == ["register.open", "register.talk_held"]
+    with rt.read() as session:
+        signed = session.scalars(select(LedgerEntry).where(
+            LedgerEntry.subject == f"register:{talk.id}").order_by(LedgerEntry.id.desc())).first()
+    assert signed is not None and signed.signature == "confirmed"
+    assert signed.actor_id == world.ids["issuer"]
     assert (stored.outcome, stored.outcome_by_id) == ("talk_held", world.ids["issuer"])
 
 

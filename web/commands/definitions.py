@@ -1,4 +1,4 @@
-"""`sandan definitions check|show`: validate definition files, draw or dump one definition.
+"""`sandan definitions check|show|migrate`: validate definition files, draw or dump one definition.
 
 `check` is what CI runs: every problem on stderr as `file:line: path: message` and exit 1, or one
 summary line per definition and exit 0. Errors are one line each, never a traceback.
@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import click
 
+from web.commands.migrate import migrate
 from workflow.assessments.loader import FOLDER, load_checklists
 from workflow.assessments.model import Checklist
 from workflow.config import Settings
@@ -24,8 +25,10 @@ from workflow.machine import diagram
 
 @click.group()
 def definitions() -> None:
-    """List definitions (task, responsibility, rectification): check them, show one."""
+    """List definitions (task, responsibility, rectification): check, show, migrate items."""
 
+
+definitions.add_command(migrate)
 
 @definitions.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))

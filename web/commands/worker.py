@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging.config
 import signal
 from types import FrameType
 
 import click
 
 from web.commands.common import runtime
+from web.logs import logging_config
 from workflow.worker import Cycle, Worker
 
 
@@ -39,6 +41,14 @@ def worker(once: bool, interval: float | None, quiet: bool) -> None:
                    f"message(s), {sent.retried} to retry, {sent.dead} dead, {sent.deferred} held"
                    + (f"; checkpoint {cycle.checkpoint}" if cycle.checkpoint else ""), err=True)
 
+    if not logging.getLogger().handlers:  # unless the host process set logging up already
+        logging.config.dictConfig(logging_config(rt.settings))  # JSON lines in production
+    if rt.settings.worker_metrics:
+        from web.metrics import serve_worker_metrics
+
+        serve_worker_metrics(rt.settings.worker_metrics)
+        click.echo(f"worker {the_worker.name}: metrics on http://{rt.settings.worker_metrics}"
+                   "/metrics", err=True)
     interval = interval if interval is not None else rt.settings.worker_interval
     click.echo(f"worker {the_worker.name} started (every {interval:g} s)", err=True)
     the_worker.run(interval, once=once, report=report)

@@ -4,7 +4,10 @@
  *   tables scroll sideways instead of widening the page on a phone (opt out: data-no-wrap).
  * - Draws mermaid diagrams (<pre class="mermaid">…</pre>), loading the large mermaid bundle only
  *   on pages that have one. Its URL comes from this script tag's data-mermaid-src.
- * Both run on page load and on content htmx swaps in.
+ * - Upload forms (<form class="upload-form" data-max-bytes data-msg-too-large data-msg-bad-type>):
+ *   files over the size limit or not of an accepted type are named inline before anything is
+ *   sent; htmx's upload progress drives the form's <progress>. The server checks again.
+ * All run on page load and on content htmx swaps in.
  */
 (function () {
   "use strict";
@@ -69,9 +72,64 @@
       });
   }
 
+  function uploadProblems(form, input) {
+    var max = parseInt(form.dataset.maxBytes || "0", 10);
+    var accepted = (input.getAttribute("accept") || "").toLowerCase().split(",").filter(Boolean);
+    var problems = [];
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      var dot = file.name.lastIndexOf(".");
+      var suffix = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+      if (accepted.length && accepted.indexOf(suffix) < 0) {
+        problems.push(form.dataset.msgBadType.replace("{name}", file.name));
+      } else if (max && file.size > max) {
+        problems.push(form.dataset.msgTooLarge.replace("{name}", file.name));
+      }
+    });
+    return problems;
+  }
+
+  function showProblems(form, input, problems) {
+    var box = form.querySelector(".upload-errors");
+    if (!box) return;
+    box.textContent = "";
+    problems.forEach(function (text) {
+      var line = document.createElement("div");
+      line.textContent = text;
+      box.appendChild(line);
+    });
+    input.classList.toggle("is-invalid", problems.length > 0);
+  }
+
+  function watchUploads(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form.upload-form") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      if (form.dataset.watched) return;
+      form.dataset.watched = "1";
+      var input = form.querySelector("input[type=file]");
+      var bar = form.querySelector("progress");
+      input.addEventListener("change", function () {
+        showProblems(form, input, uploadProblems(form, input));
+      });
+      form.addEventListener("submit", function (event) {
+        var problems = uploadProblems(form, input);
+        if (problems.length) {
+          showProblems(form, input, problems);
+          event.preventDefault();
+          event.stopImmediatePropagation();
+        }
+      }, true);
+      form.addEventListener("htmx:xhr:progress", function (event) {
+        if (!bar || !event.detail.total) return;
+        bar.hidden = false;
+        bar.value = (event.detail.loaded / event.detail.total) * 100;
+      });
+    });
+  }
+
   function enhance(root) {
     wrapTables(root);
     renderMermaid(root);
+    watchUploads(root);
   }
 
   window.Sandan = { enhance: enhance, renderMermaid: renderMermaid, wrapTables: wrapTables };

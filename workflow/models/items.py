@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sql_false
 from sqlalchemy import true as sql_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,6 +106,31 @@ def _add_item_indexes() -> None:
     Index("ix_items_org_path", table.c.org_path, table.c.id)
     # the API's item listing pages through (due_at, id) whatever the filters
     Index("ix_items_due", table.c.due_at, table.c.id)
+    # the same order over open items only: a wide scope's open or overdue list would otherwise
+    # walk every closed item due earlier (400,000 of them at a million items: seconds)
+    Index("ix_items_open_due", table.c.due_at, table.c.id,
+          sqlite_where=open_clause, postgresql_where=open_clause)
+    _add_dashboard_indexes(table, open_clause)
+
+
+def _add_dashboard_indexes(table: Any, open_clause: Any) -> None:
+    """Covering partial indexes for workflow/services/dashboards.py (each query repeats the WHERE).
+
+    Overdue counts per unit and level read only (org_path, escalation_level, due_at) of open
+    items; closure rates only (closed_at, org_path, due_at) of finished ones, the window first,
+    so that a rate costs what was closed in the window, not all a subtree ever closed; the
+    forecast the open items with a next deadline inside one subtree. `is_open` is repeated as a
+    column because SQLite (3.40) counts a partial index as covering only when it holds every
+    column the query names, its WHERE's included.
+    """
+    closed_clause = table.c.is_open == sql_false()
+    deadline_clause = open_clause & table.c.next_deadline_at.isnot(None)
+    Index("ix_items_open_level", table.c.org_path, table.c.escalation_level, table.c.due_at,
+          table.c.is_open, sqlite_where=open_clause, postgresql_where=open_clause)
+    Index("ix_items_closed_window", table.c.closed_at, table.c.org_path, table.c.due_at,
+          table.c.is_open, sqlite_where=closed_clause, postgresql_where=closed_clause)
+    Index("ix_items_open_path_deadline", table.c.org_path, table.c.next_deadline_at,
+          sqlite_where=deadline_clause, postgresql_where=deadline_clause)
 
 
 _add_item_indexes()

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from workflow import ledger
+from workflow import ledger, observe
 from workflow.access import Scope
 from workflow.db import DriverStatement
 from workflow.deadlines import next_deadline
@@ -68,6 +68,7 @@ class TransitionResult:
     version: int
     ledger_hash: str
     spawned: tuple[int, ...] = ()
+    kind: str = ""
 
 
 def fire_transition(
@@ -85,6 +86,20 @@ def fire_transition(
     Raises NotFound, VersionConflict, InvalidTransition, NotAllowed or InvalidInput; on any
     error nothing is written.
     """
+    result = _fire(rt, actor, item_id, trigger, inputs, expected_version, password)
+    observe.emit(observe.TransitionFired(result.kind, result.trigger))  # committed by now
+    return result
+
+
+def _fire(
+    rt: Runtime,
+    actor: Person | Scope,
+    item_id: int,
+    trigger: str,
+    inputs: dict[str, Any] | None,
+    expected_version: int,
+    password: str | None,
+) -> TransitionResult:
     scope = actor if isinstance(actor, Scope) else Scope.of(actor)
     # a bare connection (a session's bookkeeping costs more than the statements of a transition),
     # with a session joined to its transaction only for the steps whose checks or effects need one
@@ -238,7 +253,8 @@ def _apply(
     if updated != 1:
         raise VersionConflict(f"item {row.id} changed meanwhile; reload it and try again")
     return TransitionResult(
-        row.id, step.trigger, row.state, dest, row.version + 1, tip.hash, outcome.spawned
+        row.id, step.trigger, row.state, dest, row.version + 1, tip.hash, outcome.spawned,
+        row.kind,
     )
 
 

@@ -161,6 +161,23 @@ def assign_inspector(rt: Runtime, actor: Person | Scope, *, person_id: int, org_
         add_assignment(session, scope, rt.clock.now(), person, org)
 
 
+def unassign_inspector(rt: Runtime, actor: Person | Scope, *, person_id: int,
+                       org_id: int) -> None:
+    """End an inspector's assignment to a unit (NotFound when there is none)."""
+    scope = _scope(actor)
+    with rt.transaction() as session:
+        person, org = _person_and_org(session, person_id, org_id)
+        _require_admin(scope, org.path)
+        duty = session.scalars(select(InspectorAssignment).where(
+            InspectorAssignment.person_id == person.id,
+            InspectorAssignment.org_id == org.id)).first()
+        if duty is None:
+            raise NotFound(f"{person.username} is not assigned to inspect unit {org.id}")
+        session.delete(duty)
+        _record(session, scope, f"person:{person.id}", "inspector.unassign", rt.clock.now(),
+                org.id, {"org": org.id})
+
+
 def add_assignment(session: Session, scope: Scope, now: datetime, person: Person,
                    org: Organisation) -> bool:
     """Assign inside the caller's transaction (False when it was assigned already)."""

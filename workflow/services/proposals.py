@@ -79,7 +79,7 @@ def propose_outcomes(
         decided = {(p.subject_org_id, p.kind) for p in round_rows if p.state != "superseded"
                    and p.state != "proposed"}
         created = []
-        for kind, action, standing in _drawn(spec, ranking):
+        for kind, action, standing in drawn(spec, ranking):
             if (standing.subject.org_id, kind) in decided:
                 continue
             created.append(_create(session, scope, ranking, spec, kind, action, standing, now))
@@ -132,8 +132,9 @@ def list_proposals(
         return [_view(session, p) for p in rows]
 
 
-def _drawn(spec: Checklist, ranking: Ranking) -> list[tuple[str, str, Standing]]:
-    """Who the ranking proposes, in the order of the ranking."""
+def drawn(spec: Checklist, ranking: Ranking) -> list[tuple[str, str, Standing]]:
+    """Who the ranking proposes, in its order: the commendation band (the top `commend_top`) and
+    the accountability band (the `account_bottom` lowest of the rest, and every vetoed unit)."""
     rules = spec.proposals
     ranked = [s for s in ranking.standings if s.status == "ranked"]
     top = [s for s in ranked if s.rank is not None and s.rank <= rules.commend_top]

@@ -24,7 +24,10 @@ from workflow.errors import InvalidInput, NotAllowed, NotFound
 from workflow.models import AccountabilityEntry, EscalationWaiver, Item, Person
 from workflow.models.accountability import OUTCOMES
 from workflow.runtime import Runtime
+from workflow.services.signatures import check_password
 
+#: the meaning of the signature on a recorded outcome
+SIGNATURE = "confirmed"
 _REGISTER = AccountabilityEntry.__table__
 _ITEMS = Item.__table__
 
@@ -59,11 +62,14 @@ class Outcome:
 
 
 def record_outcome(rt: Runtime, actor: Person | Scope, entry_id: int, outcome: str,
-                   note: str | None = None) -> Outcome:
+                   note: str | None = None, *, password: str | None = None) -> Outcome:
     """Record what came of a register entry: talk_held, notice_published or waived (with a note).
 
-    Raises NotFound (unknown or out of scope), NotAllowed (not an issuer over the item) or
-    InvalidInput (unknown outcome, a waiver without a reason, an outcome already recorded).
+    The outcome is a decision that carries accountability, so a person signs it by re-entering
+    their password (the ledger entry records the signature's meaning, "confirmed").
+    Raises NotFound (unknown or out of scope), NotAllowed (not an issuer over the item, or a
+    wrong signature password) or InvalidInput (unknown outcome, a waiver without a reason, an
+    outcome already recorded, no signature password).
     """
     scope = _scope(actor)
     if outcome not in OUTCOMES:
@@ -84,13 +90,14 @@ def record_outcome(rt: Runtime, actor: Person | Scope, entry_id: int, outcome: s
             raise InvalidInput(
                 f"register entry {entry_id} already has an outcome ({entry.outcome})"
             )
+        check_password(session, actor, "an accountability outcome is signed", password)
         now = rt.clock.now()
         entry.outcome, entry.outcome_note = outcome, (note or "").strip() or None
         entry.outcome_by_id, entry.outcome_at = scope.person_id, now
         tip = ledger.append(
             session, subject=f"register:{entry.id}", at=now, action=f"register.{outcome}",
             actor_id=scope.person_id, item_id=entry.item_id, org_id=entry.org_id,
-            reason=entry.outcome_note, inputs={"outcome": outcome},
+            reason=entry.outcome_note, inputs={"outcome": outcome}, signature=SIGNATURE,
         )
         return Outcome(entry.id, outcome, tip.hash)
 

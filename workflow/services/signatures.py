@@ -20,13 +20,22 @@ def check_signature(
     session: Session, actor: Person | Scope, step: TransitionDef, password: str | None
 ) -> None:
     """Refuse a signed transition unless the actor's password was given again and matches."""
-    if step.signature is None or isinstance(actor, Scope):
+    if step.signature is None:
+        return
+    check_password(session, actor, f"'{step.trigger}' is signed ({step.signature})", password)
+
+
+def check_password(session: Session, actor: Person | Scope, what: str,
+                   password: str | None) -> None:
+    """Refuse a signed decision (`what` says which) unless the actor's password matches.
+
+    The engine itself (a Scope, as in sweeps and the CLI) signs nothing and is not asked.
+    """
+    if isinstance(actor, Scope):
         return
     if not password:
-        raise InvalidInput(
-            f"'{step.trigger}' is signed ({step.signature}): enter your password to sign",
-            fields={"password": ["required to sign"]},
-        )
+        raise InvalidInput(f"{what}: enter your password to sign",
+                           fields={"password": ["required to sign"]})
     stored = session.execute(
         select(Person.password_hash).where(Person.id == actor.id)
     ).scalar_one_or_none()

@@ -29,11 +29,13 @@ def within(path: str, ancestors: Iterable[str]) -> bool:
 
 
 def related_org(session: Session, scope: Scope, org_id: int) -> Organisation:
-    """An organisation the actor has a role at, above or below (a board, a round of checks)."""
+    """An organisation the actor has a role at, above or below (a board, a round of checks).
+
+    Administrators too are bound to the subtrees they administer (and the units above them).
+    """
     org = session.get(Organisation, org_id)
     paths = scope.org_paths()
-    if org is None or not (scope.is_admin or within(org.path, paths)
-                           or any(p.startswith(org.path) for p in paths)):
+    if org is None or not (within(org.path, paths) or any(p.startswith(org.path) for p in paths)):
         raise NotFound(f"organisation {org_id} not found")
     return org
 

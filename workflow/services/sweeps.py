@@ -20,14 +20,17 @@ done, writing nothing: the forecast leaders use to act before things go red.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select, true, update
 
-from workflow import ledger
+from workflow import ledger, observe
+from workflow.access import in_subtree
 from workflow.clock import as_utc
 from workflow.deadlines import Clocks, Plan, plan
 from workflow.models import Item
@@ -71,18 +74,24 @@ class SweepReport:
         return Counter(a.action or a.kind for a in self.actions)
 
 
-def due_items(as_of: datetime, limit: int | None = None) -> Select[Any]:
+def due_items(as_of: datetime, limit: int | None = None, within: str | None = None
+              ) -> Select[Any]:
     """Open items whose next deadline has passed, soonest first, through the partial index.
 
     The WHERE repeats the index's own (`is_open = true AND next_deadline_at IS NOT NULL`): SQLite
-    uses a partial index only for a query whose WHERE implies the index's term by term.
+    uses a partial index only for a query whose WHERE implies the index's term by term. With
+    `within` (a unit's path) only that subtree's items, in the order of
+    ix_items_open_path_deadline (org_path, next_deadline_at), so that SQLite's planner reads
+    that index rather than walking every due item of the whole tree.
     """
-    query = (
-        select(*_COLUMNS)
-        .where(_ITEMS.c.is_open == true(), _ITEMS.c.next_deadline_at.isnot(None),
-               _ITEMS.c.next_deadline_at <= as_of)
-        .order_by(_ITEMS.c.next_deadline_at, _ITEMS.c.id)
-    )
+    query = select(*_COLUMNS).where(
+        _ITEMS.c.is_open == true(), _ITEMS.c.next_deadline_at.isnot(None),
+        _ITEMS.c.next_deadline_at <= as_of)
+    if within is None:
+        query = query.order_by(_ITEMS.c.next_deadline_at, _ITEMS.c.id)
+    else:
+        query = query.where(in_subtree(_ITEMS.c.org_path, within)).order_by(
+            _ITEMS.c.org_path, _ITEMS.c.next_deadline_at, _ITEMS.c.id)
     return query.limit(limit) if limit is not None else query
 
 
@@ -98,12 +107,23 @@ def run_sweep(rt: Runtime, as_of: datetime | None = None, dry_run: bool = False,
     report = SweepReport(moment, dry_run)
     rt.definitions, rt.calendar  # noqa: B018 - loaded now: loading reads, and scopes never nest
     if dry_run:
-        return _forecast(rt, report)
+        return forecast(rt, moment)
     caches = _Caches()
+    started = time.perf_counter()
     with exclusive_worker(rt):
-        while not (stop is not None and stop.is_set()) and _sweep_batch(rt, report, caches):
-            pass
+        while not (stop is not None and stop.is_set()):
+            done = len(report.actions)
+            if not _sweep_batch(rt, report, caches):
+                break
+            _announce(report.actions[done:])  # the batch is committed
+    observe.emit(observe.SweepFinished(time.perf_counter() - started, report.examined))
     return report
+
+
+def _announce(actions: list[Action]) -> None:
+    for action in actions:
+        if action.kind == "escalate" and action.level is not None:
+            observe.emit(observe.Escalated(action.level, action.action or ""))
 
 
 @dataclass
@@ -176,14 +196,34 @@ def _plan(ctx: Context, row: Row[Any]) -> Plan:
     return plan(definition, Clocks.of(row), ctx.as_of, ctx.rt.calendar, lead=lead)
 
 
-def _forecast(rt: Runtime, report: SweepReport) -> SweepReport:
-    """What a sweep at `report.as_of` would do, from the items as they are now; writes nothing."""
+def forecast(rt: Runtime, as_of: datetime, *, within: str | None = None,
+             escalations_only: bool = False) -> SweepReport:
+    """What a sweep at `as_of` would do, from the items as they are now; writes nothing.
+
+    `within` (a unit's path) limits it to that subtree. `escalations_only` answers the leaders'
+    dashboard: only escalations, without their recipients, read from the items already due by
+    `as_of` (the ladder never climbs before an item's due date).
+    """
+    report = SweepReport(as_utc(as_of), dry_run=True)
+    rt.definitions, rt.calendar  # noqa: B018 - loaded before the read scope opens
+    query = due_items(report.as_of, within=within)
+    if escalations_only:
+        query = query.where(_ITEMS.c.due_at <= report.as_of)
     with rt.read() as session:
         ctx = _context(rt, session, report.as_of, dry_run=True)
-        rows = session.connection().execute(due_items(report.as_of).execution_options(
-            yield_per=1000))
+        if escalations_only:
+            ctx.recipients = _Nobody(session, {})
+        rows = session.connection().execute(query.execution_options(yield_per=1000))
         for row in rows:
             report.examined += 1
-            the_plan = _plan(ctx, row)
-            report.actions += [sweep_events.describe(ctx, row, e) for e in the_plan.events]
+            events = [e for e in _plan(ctx, row).events
+                      if not escalations_only or e.kind == "escalate"]
+            report.actions += [sweep_events.describe(ctx, row, e) for e in events]
     return report
+
+
+class _Nobody(Recipients):
+    """Recipients not looked up: a forecast of escalations names no one."""
+
+    def resolve(self, names: Iterable[str], row: Any) -> list[int]:
+        return []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflow import ledger
 from workflow.access import Scope
@@ -100,13 +100,20 @@ def authenticate_token(rt: Runtime, presented: str) -> Person | None:
         return None
     now = rt.clock.now()
     with rt.read() as session:
-        row = session.scalars(select(PersonToken).where(PersonToken.prefix == parts[1])).first()
-        if row is None or not hmac.compare_digest(row.secret_hash, _digest(presented.strip())):
+        # one round trip: every API request runs this before anything else
+        found = session.execute(
+            select(PersonToken, Person).join(Person, Person.id == PersonToken.person_id)
+            .where(PersonToken.prefix == parts[1])
+            .options(joinedload(Person.grants), joinedload(Person.assignments))
+        ).unique().first()
+        if found is None:
+            return None
+        row, owner = found
+        if not hmac.compare_digest(row.secret_hash, _digest(presented.strip())):
             return None
         if row.revoked_at is not None or row.expires_at <= now:
             return None
-        owner = session.get(Person, row.person_id)
-        if owner is None or not owner.active or owner.must_change_password:
+        if not owner.active or owner.must_change_password:
             return None
         stale = row.last_used_at is None or row.last_used_at <= now - TOUCH_EVERY
     if stale:
