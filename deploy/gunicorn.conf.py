@@ -26,6 +26,10 @@ os.environ.setdefault(
     str(Path(tempfile.gettempdir()) / f"sandan-prometheus-{os.getpid()}"),
 )
 
+# imported here, in the master, not inside child_exit: importing in a SIGCHLD handler can meet
+# the module half initialised (seen as "cannot import name 'Gauge'" at shutdown)
+from prometheus_client import multiprocess  # noqa: E402  (after the variable above, on purpose)
+
 from web.logs import logging_config  # noqa: E402  (after the variable above, on purpose)
 from workflow.config import Settings  # noqa: E402
 
@@ -66,8 +70,6 @@ def on_starting(server: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     """A worker ended (recycled, crashed, reloaded): drop its live gauges, keep its counters."""
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 
