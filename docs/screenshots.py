@@ -35,8 +35,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 #: pages also taken at phone width
 PHONE_PAGES = ("inbox",)
-#: pages whose first link in the main table leads to a page worth showing too (name, link)
-FOLLOW = {"rankings": ("board", "main table a")}
+#: pages whose first such link leads to a page worth showing too (name, link selector)
+FOLLOW = {"rankings": ("board", "main table a[href*='Q']")}  # a quarter's board
 
 
 def main(wanted: list[str]) -> int:
