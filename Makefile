@@ -19,8 +19,9 @@ demo: $(STAMP)
 	$(BIN)/sandan demo
 
 ## make test: the whole suite on SQLite and PostgreSQL (browser tests need Debian's chromium)
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow api web tests bench

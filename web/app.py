@@ -44,9 +44,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def _register(app: Flask) -> None:
-    from web import auth, errors, i18n, nav, sessions
+    from web import auth, errors, i18n, nav, reads, sessions
     from web.views import items
 
+    reads.init_app(app)
     i18n.init_app(app, app.extensions["sandan"].settings.timezone)
     auth.init_app(app)
     app.register_blueprint(auth.bp)

@@ -10,15 +10,24 @@ around every statement it runs, which costs a tenth of a transition. The write e
 listener; its sessions say BEGIN IMMEDIATE from a session hook (`write_sessions`) and bare
 connections through `begin_write`. The transition hot path runs its three statements through
 `DriverStatement` (the reasons are in docs/benchmarks.md).
+
+PostgreSQL connections are not pinged on every checkout (that was a round trip per request, a
+quarter of a web worker's time): only a connection that sat unused in the pool for
+`PING_IDLE_AFTER` seconds is pinged, and connections are replaced after `RECYCLE_AFTER`. A
+connection that fails its ping, or dies under a statement, invalidates every pooled connection
+opened before it (SQLAlchemy's disconnect handling), and a request's sign-in read is repeated
+on a new connection (`Runtime.read_first`), so a database restart goes unseen by requests that
+arrive after it; docs/scaling.md explains the choice.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import BigInteger, Integer, MetaData, String, event
+from sqlalchemy import BigInteger, Integer, MetaData, String, event, exc
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, create_engine, result_tuple
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
@@ -63,13 +72,48 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+#: a pooled server connection unused this long (seconds) is pinged before it is handed out
+PING_IDLE_AFTER = 10.0
+#: a server connection is replaced once it is this old (seconds): no connection lives forever
+RECYCLE_AFTER = 1800
+
+
+def make_engine(url: str, *, echo: bool = False,
+                ping_idle_after: float = PING_IDLE_AFTER) -> Engine:
     """Create the engine for `url` with Sandan's connection settings."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10,
+                           pool_recycle=RECYCLE_AFTER)
+    _ping_when_idle(engine, ping_idle_after)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """Ping a pooled connection on checkout only when it was idle `idle` seconds or more.
+
+    A busy process reuses its connections within milliseconds, so it pings nothing; a quiet one
+    (the case where a database restart goes unnoticed) pings before its first request. A failed
+    ping invalidates the whole pool and the pool hands out a new connection instead.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["sandan_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("sandan_idle_since")
+        if since is None or time.monotonic() - since < idle:
+            return  # a new connection, or one used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(f"a pooled connection failed its ping: {error}") \
+                from error
 
 
 def writer(engine: Engine) -> Engine:

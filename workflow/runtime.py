@@ -3,18 +3,23 @@
 The CLI, the worker and the web app each build one and hand it to the engine's services. It owns
 the transaction scope: `transaction()` commits on success, rolls back on any error, and refuses to
 nest, so a service either writes everything it meant to or nothing.
+
+`shared_reads()` lets the reads of one unit of work (a web request: signing the caller in, then
+the view) take one pooled connection between them instead of one each; every read still begins
+and ends its own transaction on it, so none of them sees data older than it would alone.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock, SystemClock
@@ -25,6 +30,8 @@ from workflow.registry import Registry
 
 if TYPE_CHECKING:
     from workflow.holidays import HolidayCalendar
+
+T = TypeVar("T")
 
 
 class Runtime:
@@ -103,15 +110,47 @@ class Runtime:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (rolled back at the end, whatever happened)."""
-        with self._scope(self._reads, commit=False) as session:
+        lender = getattr(self._local, "lender", None)
+        factory = self._reads if lender is None else lender.session
+        with self._scope(factory, commit=False) as session:
             yield session
 
+    def read_first(self, load: Callable[[Session], T]) -> T:
+        """`load(session)` in a read, run once more on a new connection if the first one turns
+        out dead (the database restarted since it was pooled).
+
+        For the first read of a request (signing the caller in): nothing has happened yet, so
+        repeating it is safe, and the pool, which invalidates every older connection on the
+        first failure, answers the repeat with a new one.
+        """
+        try:
+            with self.read() as session:
+                return load(session)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        with self.read() as session:
+            return load(session)
+
     @contextmanager
-    def _scope(self, factory: sessionmaker[Session], commit: bool = True) -> Iterator[Session]:
+    def shared_reads(self) -> Iterator[None]:
+        """Within this block, this thread's `read()`s share one connection, taken at the first
+        read and returned to the pool at the end (the web face wraps each request in it)."""
+        if getattr(self._local, "lender", None) is not None:
+            raise SandanError("shared reads are already open in this thread")
+        lender = self._local.lender = _Lender(self.engine)
+        try:
+            yield
+        finally:
+            self._local.lender = None
+            lender.close()
+
+    @contextmanager
+    def _scope(self, factory: Callable[[], Session], commit: bool = True) -> Iterator[Session]:
         if getattr(self._local, "active", False):
             raise SandanError("a transaction is already open in this thread; services do not nest")
+        session = factory()  # may connect (a lent connection): before the thread is marked
         self._local.active = True
-        session = factory()
         try:
             session.begin()
             yield session
@@ -145,3 +184,24 @@ class Runtime:
     def dispose(self) -> None:
         self.engine.dispose()
         self._write_engine.dispose()
+
+
+class _Lender:
+    """The connection `shared_reads()` lends to each read, taken from the pool on first use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def session(self) -> Session:
+        """A session on the lent connection; its transaction begins on the connection and ends
+        with the session, the connection staying out of the pool until `close()`."""
+        if self._connection is None or self._connection.invalidated:
+            self.close()  # a connection lost under an earlier read is not lent again
+            self._connection = self._engine.connect()
+        return Session(bind=self._connection, expire_on_commit=False)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -192,9 +192,11 @@ def add_assignment(session: Session, scope: Scope, now: datetime, person: Person
 
 
 def load_person(rt: Runtime, person_id: int) -> Person | None:
-    """A person with grants and assignments loaded, ready to act (None when unknown)."""
-    with rt.read() as session:
-        return session.get(Person, person_id)
+    """A person with grants and assignments loaded, ready to act (None when unknown).
+
+    The web face signs a session's person in with it, the first read of a request, so it is
+    repeated once should the pooled connection turn out dead."""
+    return rt.read_first(lambda session: session.get(Person, person_id))
 
 
 def find_person(rt: Runtime, username: str) -> Person | None:

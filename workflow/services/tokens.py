@@ -99,26 +99,30 @@ def authenticate_token(rt: Runtime, presented: str) -> Person | None:
     if len(parts) != 3 or parts[0] != "sdn" or len(parts[1]) != 12:
         return None
     now = rt.clock.now()
-    with rt.read() as session:
-        # one round trip: every API request runs this before anything else
-        found = session.execute(
-            select(PersonToken, Person).join(Person, Person.id == PersonToken.person_id)
-            .where(PersonToken.prefix == parts[1])
-            .options(joinedload(Person.grants), joinedload(Person.assignments))
-        ).unique().first()
-        if found is None:
-            return None
-        row, owner = found
-        if not hmac.compare_digest(row.secret_hash, _digest(presented.strip())):
-            return None
-        if row.revoked_at is not None or row.expires_at <= now:
-            return None
-        if not owner.active or owner.must_change_password:
-            return None
-        stale = row.last_used_at is None or row.last_used_at <= now - TOUCH_EVERY
-    if stale:
+    found = rt.read_first(lambda session: _token_and_owner(session, parts[1]))
+    if found is None:
+        return None
+    row, owner = found
+    if not hmac.compare_digest(row.secret_hash, _digest(presented.strip())):
+        return None
+    if row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if not owner.active or owner.must_change_password:
+        return None
+    if row.last_used_at is None or row.last_used_at <= now - TOUCH_EVERY:
         _touch(rt, row.id, now)
     return owner
+
+
+def _token_and_owner(session: Session, prefix: str) -> tuple[PersonToken, Person] | None:
+    """The token with this prefix and its owner, roles loaded, in one round trip (every API
+    request runs this before anything else)."""
+    found = session.execute(
+        select(PersonToken, Person).join(Person, Person.id == PersonToken.person_id)
+        .where(PersonToken.prefix == prefix)
+        .options(joinedload(Person.grants), joinedload(Person.assignments))
+    ).unique().first()
+    return None if found is None else (found[0], found[1])
 
 
 def _touch(rt: Runtime, token_id: int, now: datetime) -> None:
