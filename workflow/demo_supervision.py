@@ -64,7 +64,7 @@ def seed_supervision(rt: Runtime, units: dict[str, int], people: dict[str, Perso
         fire_score(rt, issuer, score_id, "lock", password=password)
     correct_score(rt, issuer, scores["branch2"], criterion="heart_talks", points=5,
                   reason="补充提交谈心谈话记录，经复核予以更正")
-    _propose(rt, issuer, units["county"], quarter)
+    _propose(rt, issuer, units["county"], quarter, password)
 
 
 def _score_branch(rt: Runtime, inspector: Person, unit: str, score_id: int) -> None:
@@ -81,12 +81,13 @@ def _score_branch(rt: Runtime, inspector: Person, unit: str, score_id: int) -> N
                      note="班子成员发生严重违纪问题，经查属实" if vetoed else None)
 
 
-def _propose(rt: Runtime, issuer: Person, county: int, quarter: str) -> None:
+def _propose(rt: Runtime, issuer: Person, county: int, quarter: str, password: str) -> None:
     proposals = propose_outcomes(rt, issuer, checklist="branch_work", period=quarter,
                                  org_id=county)
     for proposal in proposals:
         if proposal.kind == "commendation":
-            decide_proposal(rt, issuer, proposal.id, decision="confirm", reason="予以通报表彰")
+            decide_proposal(rt, issuer, proposal.id, decision="confirm", reason="予以通报表彰",
+                            password=password)
         elif proposal.vetoed:
             decide_proposal(rt, issuer, proposal.id, decision="confirm",
-                            reason="一票否决，对支部书记进行约谈并通报批评")
+                            reason="一票否决，对支部书记进行约谈并通报批评", password=password)

@@ -83,8 +83,8 @@ def test_the_cycle_from_the_command_line(world: World, settings: Settings,
                    "--org", world.committee)
     assert proposed.exit_code == 0, proposed.output
     assert "proposal 1: commendation (commend) — 甲公司党支部" in proposed.output
-    decided = run("decide", 1, "--as", "issuer", "--confirm")
-    assert decided.output.strip() == "proposal 1: confirmed — 甲公司党支部"
+    decided = run("decide", 1, "--as", "issuer", "--confirm", input=f"{PASSWORD}\n")
+    assert decided.output.strip().splitlines()[-1] == "proposal 1: confirmed — 甲公司党支部"
 
     shown = run("show", score_a, "--as", "handler_a")
     assert shown.exit_code == 0, shown.output

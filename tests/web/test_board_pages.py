@@ -127,11 +127,16 @@ def test_the_committee_draws_and_decides_proposals(world: World, app: Flask,
         count = session.scalar(select(func.count()).select_from(Proposal))
     answer = issuer.post(f"/board/proposals/{commend}", data={
         "csrf_token": token, "decision": "waive", "checklist": "mini", "period": "2026Q1",
-        "org_id": world.committee})
+        "org_id": world.committee, "password": PASSWORD})
     assert answer.status_code == 302 and ("commendation", "proposed") in _proposals(world)
+    unsigned = issuer.post(f"/board/proposals/{commend}", data={
+        "csrf_token": token, "decision": "confirm", "checklist": "mini", "period": "2026Q1",
+        "org_id": world.committee}, follow_redirects=True)
+    assert ("commendation", "proposed") in _proposals(world)  # not signed: nothing decided
+    assert unsigned.status_code == 200
     issuer.post(f"/board/proposals/{commend}", data={
         "csrf_token": token, "decision": "confirm", "checklist": "mini", "period": "2026Q1",
-        "org_id": world.committee})
+        "org_id": world.committee, "password": PASSWORD})
     assert ("commendation", "confirmed") in _proposals(world) and count == 2
     handler_token = _token(handler.get(board).get_data(as_text=True))
     handler.post(f"/board/proposals/{account}", data={

@@ -259,6 +259,8 @@ def decide(username: str, proposal_id: int, decision: str | None, reason: str | 
     if decision is None:
         raise click.UsageError("say --confirm or --waive")
     rt = runtime()
-    done = proposals.decide_proposal(rt, _actor(rt, username), proposal_id, decision=decision,
-                                     reason=reason)
+    actor = _actor(rt, username)
+    password = click.prompt(f"Password of {username} (signs the decision)", hide_input=True)
+    done = proposals.decide_proposal(rt, actor, proposal_id, decision=decision, reason=reason,
+                                     password=password)
     click.echo(f"proposal {done.id}: {done.state} — {done.org_name}")

@@ -75,13 +75,13 @@ def decide(proposal_id: int) -> Response:
                    level=form.get("level") or None)
     try:
         decide_proposal(runtime(), actor(), proposal_id, decision=form.get("decision", ""),
-                        reason=form.get("reason"))
+                        reason=form.get("reason"), password=form.get("password"))
         flash(_("The decision is recorded in the ledger."), "success")
     except NotFound:
         abort(404)
     except SandanError as exc:
         errors = form_errors(exc)
-        flash(" ".join(errors.get("reason", errors["_"])), "error")
+        flash(" ".join(errors.get("reason") or errors.get("password") or errors["_"]), "error")
     return redirect(back)
 
 

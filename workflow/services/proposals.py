@@ -7,10 +7,10 @@ included. Proposing again (after a correction, say) supersedes the undecided pro
 round and keeps the decided ones. A committee member confirms or waives each, with a reason
 (required to waive); every step is a ledger entry on the proposal's chain.
 
-Hand-off: a confirmed accountability proposal stays in this table (state `confirmed`) and its
-ledger entry. The accountability register of the deadlines issue (`AccountabilityEntry`) is
-keyed by item and ladder level, so it cannot hold it yet; `_register_accountability` is the one
-place to connect the two when the register accepts entries that come from assessments.
+A decision is an electronic signature (the password re-entered). A confirmed accountability
+proposal is recorded here (state `confirmed`, shown on the public board) and in its signed ledger
+entry; the accountability register (`AccountabilityEntry`) is keyed by item and ladder level and
+holds the deadline ladder's steps only.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from workflow.models import Organisation, Person, Proposal
 from workflow.runtime import Runtime
 from workflow.services.checklists import stored_checklist
 from workflow.services.rankings import Ranking, compute_ranking
+from workflow.services.signatures import check_password
 from workflow.services.supervision import locking, record, related_org, scope_of
 
 DECISIONS = {"confirm": "confirmed", "waive": "waived"}
@@ -88,10 +89,14 @@ def propose_outcomes(
 
 def decide_proposal(
     rt: Runtime, actor: Person | Scope, proposal_id: int, *, decision: str,
-    reason: str | None = None,
+    reason: str | None = None, password: str | None = None,
 ) -> ProposalView:
     """Confirm or waive a proposal. Raises NotFound, NotAllowed, InvalidTransition or
-    InvalidInput (unknown decision; waiving without a reason)."""
+    InvalidInput (unknown decision; waiving without a reason).
+
+    A decision commends a unit or holds it to account, so it is an electronic signature: the
+    person re-enters `password` and the entry records the meaning ("confirmed" or "waived").
+    """
     scope = scope_of(actor)
     if decision not in DECISIONS:
         raise InvalidInput(f"decision: '{decision}' is not one of {', '.join(DECISIONS)}")
@@ -107,14 +112,14 @@ def decide_proposal(
             raise NotAllowed(f"only an issuer of {org.name} decides proposals")
         if proposal.state != "proposed":
             raise InvalidTransition(f"proposal {proposal_id} is already {proposal.state}")
+        check_password(session, actor, "deciding a proposal is signed", password)
         now = rt.clock.now()
         proposal.state, proposal.decision_reason = DECISIONS[decision], reason
         proposal.decided_by_id, proposal.decided_at = scope.person_id, now
         record(session, scope, f"proposal:{proposal.id}", f"proposal.{decision}", now,
                org_id=proposal.subject_org_id, from_state="proposed", to_state=proposal.state,
-               reason=reason, inputs={"kind": proposal.kind, "action": proposal.action})
-        if proposal.kind == "accountability" and proposal.state == "confirmed":
-            _register_accountability(session, proposal)
+               reason=reason, inputs={"kind": proposal.kind, "action": proposal.action},
+               signature=proposal.state)
         return _view(session, proposal)
 
 
@@ -199,11 +204,3 @@ def _view(session: Session, proposal: Proposal) -> ProposalView:
     return ProposalView(proposal.id, proposal.kind, proposal.action, proposal.subject_org_id, name,
                         proposal.rank, proposal.total, proposal.vetoed, proposal.reason,
                         proposal.state, proposal.decision_reason)
-
-
-def _register_accountability(session: Session, proposal: Proposal) -> None:
-    """The hand-off point to the accountability register (see the module docstring).
-
-    Today the confirmed proposal row and its `proposal.confirm` ledger entry are the record.
-    """
-    return None

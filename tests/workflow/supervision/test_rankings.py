@@ -78,7 +78,7 @@ def test_proposals_follow_the_ranking_after_a_correction(world: World, branch_c:
                              period="2026Q1", org_id=world.committee)
     commended = first[0]
     decide_proposal(world.rt, world.person("issuer"), first[2].id, decision="confirm",
-                    reason="按规定通报批评")
+                    reason="按规定通报批评", password=PASSWORD)
     correct_score(world.rt, world.person("issuer"), scores[branch_c], criterion="meetings",
                   points=50, reason="补充材料核实后更正")  # C: 0.6 × 95 + 32 = 89.00
     assert rank(world)[0] == (branch_c, 1, "89.00", "ranked")
@@ -104,8 +104,14 @@ def test_a_committee_confirms_or_waives_with_a_reason(world: World, branch_c: in
         decide_proposal(world.rt, world.person("inspector"), made[0].id, decision="confirm")
     with pytest.raises(InvalidInput, match="needs a reason"):
         decide_proposal(world.rt, world.person("issuer"), made[1].id, decision="waive")
+    with pytest.raises(InvalidInput, match="enter your password"):
+        decide_proposal(world.rt, world.person("issuer"), made[1].id, decision="waive",
+                        reason="分差在误差范围内，已当场整改")
+    with pytest.raises(NotAllowed):
+        decide_proposal(world.rt, world.person("issuer"), made[1].id, decision="waive",
+                        reason="分差在误差范围内，已当场整改", password="wrong-pass-1")
     waived = decide_proposal(world.rt, world.person("issuer"), made[1].id, decision="waive",
-                             reason="分差在误差范围内，已当场整改")
+                             reason="分差在误差范围内，已当场整改", password=PASSWORD)
     assert (waived.state, waived.decision_reason) == ("waived", "分差在误差范围内，已当场整改")
     with pytest.raises(InvalidTransition, match="already waived"):
         decide_proposal(world.rt, world.person("issuer"), made[1].id, decision="confirm")
