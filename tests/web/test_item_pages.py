@@ -222,6 +222,9 @@ def test_a_signed_transition_asks_for_the_password(world: World, app: Flask) -> 
         "csrf_token": _token(page), "trigger": "retire", "version": "2",
         "reason": "职责调整", "password": PASSWORD})
     assert answer.status_code == 302 and _item(world, item_id).state == "retired"
+    timeline = client.get(f"/items/{item_id}").get_data(as_text=True)
+    assert "已签名：废止" in timeline  # who signed, and the meaning in the reader's language
+    assert "Signed: retirement" in client.get(f"/items/{item_id}?lang=en").get_data(as_text=True)
 
 
 def test_other_branchs_item_is_a_not_found_page(world: World, app: Flask) -> None:
