@@ -66,6 +66,10 @@ def test_filters_narrow_the_register(world: World, app: Flask, entries: list[int
     assert "逾期未报送材料" not in client.get("/register/?outcome=waived").get_data(as_text=True)
     narrowed = client.get(f"/register/?org_id={world.branch_b}").get_data(as_text=True)
     assert "<article " not in narrowed
+    # a unit stands for its whole subtree: the committee's filter keeps branch A's entries
+    above = client.get(f"/register/?org_id={world.committee}").get_data(as_text=True)
+    assert above.count("<article ") == 2
+    assert "<article " not in client.get("/register/?org_id=999999").get_data(as_text=True)
     assert f"/exports/register.xlsx?org_id={world.branch_b}" in narrowed  # the same filter
     assert client.get("/register/?outcome=bogus").status_code == 404
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Executable, Row, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.access import Scope
+from workflow.access import Scope, in_subtree
 from workflow.definitions.model import Label
 from workflow.errors import InvalidInput
 from workflow.models import AccountabilityEntry, EscalationWaiver, Item, Organisation, Person
@@ -61,7 +61,13 @@ def register_view(rt: Runtime, actor: Person | Scope, flt: RegisterFilter = Regi
         raise InvalidInput(f"outcome: '{flt.outcome}' is not one of {', '.join(OUTCOME_FILTERS)}",
                            fields={"outcome": ["unknown"]})
     with rt.read() as session:
-        rows: list[Row[Any]] = list(session.execute(_query(scope, flt, limit)))
+        unit_path = None
+        if flt.org_id is not None:  # the unit and everything below it
+            unit_path = session.scalar(
+                select(Organisation.path).where(Organisation.id == flt.org_id))
+            if unit_path is None:
+                return []
+        rows: list[Row[Any]] = list(session.execute(_query(scope, flt, limit, unit_path)))
         waivers = _waivers(session, [row[0].item_id for row in rows], rt.clock.now())
         return [RegisterRow(
             entry=row[0], item_title=row.title, unit=row.unit, primary=row.primary,
@@ -73,7 +79,7 @@ def register_view(rt: Runtime, actor: Person | Scope, flt: RegisterFilter = Regi
         ) for row in rows]
 
 
-def _query(scope: Scope, flt: RegisterFilter, limit: int) -> Executable:
+def _query(scope: Scope, flt: RegisterFilter, limit: int, unit_path: str | None) -> Executable:
     entry = AccountabilityEntry
     primary, direct, decider = aliased(Person), aliased(Person), aliased(Person)
     query = (select(entry, Item.title, Item.kind,
@@ -93,8 +99,8 @@ def _query(scope: Scope, flt: RegisterFilter, limit: int) -> Executable:
         query = query.where(entry.outcome == flt.outcome)
     if flt.level is not None:
         query = query.where(entry.level == flt.level)
-    if flt.org_id is not None:
-        query = query.where(entry.org_id == flt.org_id)
+    if unit_path is not None:
+        query = query.where(in_subtree(entry.org_path, unit_path))
     return query
 
 
