@@ -1,36 +1,21 @@
 """What the board, register, definitions and administration pages share: the runtime, the
-signed-in actor, and engine errors placed next to the form field they are about."""
+signed-in actor (the same helpers as the API's, re-exported), and engine errors placed next to
+the form field they are about."""
 
 from __future__ import annotations
 
 import re
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
+from api.common import actor, runtime, scope
 from web.forms import GENERAL, field_errors, general_message, translate
-from workflow.access import Scope
 from workflow.errors import InvalidInput, SandanError
-from workflow.models import Person
-from workflow.runtime import Runtime
+
+__all__ = ["ORG_KIND_LABELS", "ROLE_LABELS", "actor", "form_errors", "runtime", "scope"]
 
 #: engine messages name their field first: "name: 1 to 200 characters"
 _FIELD_FIRST = re.compile(r"^(\w+): (.+)$", re.DOTALL)
-
-
-def runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["sandan"]
-    return rt
-
-
-def actor() -> Person:
-    person: Person = current_user._get_current_object()
-    return person
-
-
-def scope() -> Scope:
-    return Scope.of(actor())
 
 
 def form_errors(error: SandanError) -> dict[str, list[str]]:
