@@ -17,14 +17,21 @@ PostgreSQL is then vacuumed and analysed (as autovacuum would soon do), SQLite l
 Then for three units (the committee: the whole tree; an industry; an enterprise) it times, as
 the committee's leader:
 
-  overdue     workflow.services.dashboards.overdue_board (per child unit and level)
-              raw: the child list, then one UNION ALL of per-child range counts with literal
-              bounds, grouped by level;
+  overdue     workflow.services.dashboards.overdue_board (per child unit and level), with the
+              roll-ups' overdue mark a worker cycle (a minute) behind NOW
+              raw: the same answer by hand on the same tables (the children's roll-up rows,
+              the items due since the mark, the unit's own items); and, for scale, counting
+              the items by hand: one UNION ALL of per-child range counts, grouped by level;
   trend       closure_trend, 12 weeks
-              raw: weeks as arithmetic on the closing moment, one grouped range count;
-  forecast    escalation_forecast, 7 days (the sweep's dry run on the subtree)
-              raw: only the selection it plans from (the same rows, fetched): the difference is
-              the planning of each item's ladder in Python, which SQL cannot do;
+              raw: the hourly closure roll-up by hand, weeks as hour arithmetic; and counting
+              the items by hand: weeks as arithmetic on the closing moment;
+  forecast    escalation_forecast, 7 days, answered from the snapshot the worker stores each
+              cycle (stored once per run here, timed: the worker's cost per cycle), checked
+              against the live dry run
+              raw: the same answer by hand on the same tables, in one consistent read (the
+              snapshot row, counts per level and action, the first 50 entries with titles);
+              and, for scale, the live dry run against only the selection it plans from (the
+              difference is the planning of each item's ladder in Python);
   drill-down  overdue_items: the first page of find_items(unit, overdue) of the unit's largest
               child; raw: the same page by hand;
   api         GET /api/v1/dashboards/overdue through the Flask app in process (no network).
@@ -54,15 +61,20 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from workflow import rollups  # noqa: E402
 from workflow.access import Scope  # noqa: E402
 from workflow.clock import FixedClock  # noqa: E402
 from workflow.config import Settings  # noqa: E402
+from workflow.models import ForecastSnapshot  # noqa: E402
 from workflow.runtime import Runtime  # noqa: E402
 from workflow.schema import store_definitions, upgrade_database  # noqa: E402
 from workflow.services import dashboards, orgs, tokens  # noqa: E402
 from workflow.services.dashboards import period_edges  # noqa: E402
+from workflow.services.forecasts import FORECAST_DAYS, refresh_forecast  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 2, tzinfo=UTC)  # a Monday, 10:00 in Beijing
+#: the roll-ups' overdue mark is this far behind NOW, as after the worker's last cycle
+WORKER_CYCLE = timedelta(minutes=1)
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 PG_NAME = "sandan_bench_dashboards"
 INDUSTRIES = 10
@@ -244,6 +256,7 @@ class Raw:
         self.backend = backend
         self.conn = rt.engine.raw_connection().driver_connection
         self.mark = "?" if backend == "sqlite" else "%s"
+        self.max_age = rt.settings.forecast_max_age
 
     def rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         cur = self.conn.cursor()
@@ -271,6 +284,43 @@ class Raw:
             counts.setdefault(unit, {})[level] = count
         return counts
 
+    def rolled_overdue(self, org_id: int, path: str, mark: datetime
+                       ) -> dict[int, dict[int, int]]:
+        """By hand over the roll-up: the children's rows as of the mark, the items due since
+        the mark from the open-items index, the unit's own items counted directly."""
+        children = [c for c, in self.rows("SELECT id FROM organisations WHERE parent_id = ? "
+                                          "AND closed_at IS NULL", (org_id,))]
+        counts: dict[int, dict[int, int]] = {}
+        if children:
+            marks = ", ".join("?" * len(children))
+            for unit, level, n in self.rows(
+                    f"SELECT org_id, escalation_level, n FROM overdue_counts WHERE org_id IN "
+                    f"({marks})", tuple(children)):
+                counts.setdefault(unit, {})[level] = n
+        now, since = _param(NOW, self.backend), _param(mark, self.backend)
+        depth = path.count("/") - 1
+        for child_path, level, n in self.rows(
+                f"SELECT org_path, escalation_level, count(*) FROM items WHERE is_open = "
+                f"{self._true()} AND due_at > ? AND due_at <= ? AND org_path > ? AND "
+                "org_path < ? GROUP BY org_path, escalation_level",
+                (since, now, path, path[:-1] + "0")):
+            child = int(child_path.strip("/").split("/")[depth])
+            levels = counts.setdefault(child, {})
+            levels[level] = levels.get(level, 0) + n
+        for level, n in self.rows(f"SELECT escalation_level, count(*) FROM items WHERE is_open = "
+                                  f"{self._true()} AND org_path = ? AND due_at <= ? GROUP BY 1",
+                                  (path, now)):
+            counts.setdefault(0, {})[level] = n
+        return counts
+
+    def rolled_trend(self, org_id: int, edges: list[datetime]) -> dict[tuple[int, bool], int]:
+        """By hand over the hourly closure roll-up: weeks as hour arithmetic, one range."""
+        first, last = (int(e.timestamp()) // 3600 for e in (edges[0], edges[-1]))
+        rows = self.rows("SELECT (hour - ?) / 168, on_time, sum(n) FROM closure_counts "
+                         "WHERE org_id = ? AND hour >= ? AND hour < ? GROUP BY 1, 2",
+                         (first, org_id, first, last))
+        return {(int(w), bool(f)): int(c) for w, f, c in rows}
+
     def trend(self, path: str, edges: list[datetime]) -> dict[tuple[int, bool], int]:
         start, end = (_param(e, self.backend) for e in (edges[0], edges[-1]))
         if self.backend == "sqlite":
@@ -284,6 +334,42 @@ class Raw:
                "AND due_at IS NOT NULL GROUP BY 1, 2")
         rows = self.rows(sql, (start, path, path[:-1] + "0", start, end))
         return {(int(w), bool(f)): c for w, f, c in rows}
+
+    def forecast(self, org_id: int, path: str, limit: int = 50
+                 ) -> tuple[dict[int, int], dict[str, int], list[tuple[Any, ...]]] | None:
+        """The stored forecast by hand, in one read that sees one snapshot (REPEATABLE READ on
+        PostgreSQL): the snapshot row, the unit's counts per level and action (ordered by their
+        first escalation), the first `limit` entries with their items' titles."""
+        cur = self.conn.cursor()
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+                    if self.backend == "postgresql" else "BEGIN")
+        cur.execute("SELECT as_of, days FROM forecast_snapshots WHERE name = 'escalations'")
+        snapshot = cur.fetchone()
+        if snapshot is None or snapshot[1] != FORECAST_DAYS or not (
+                timedelta(0) <= NOW - _utc(snapshot[0]) <= timedelta(seconds=self.max_age)):
+            self.conn.rollback()
+            return None
+        cur.execute(self._sql("SELECT level, action, n, first_seq FROM forecast_counts "
+                              "WHERE org_id = ? ORDER BY 4"), (org_id,))
+        counts = cur.fetchall()
+        bounds = (path, path[:-1] + "0")
+        cur.execute(self._sql(
+            "SELECT f.item_id, i.title, f.at, f.level, f.action FROM (SELECT seq, item_id, at, "
+            "level, action FROM forecast_escalations WHERE org_path >= ? AND org_path < ? "
+            "ORDER BY seq LIMIT ?) f JOIN items i ON i.id = f.item_id ORDER BY f.seq"),
+            (*bounds, limit))
+        entries = cur.fetchall()
+        cur.close()
+        self.conn.rollback()
+        levels: dict[int, int] = {}
+        actions: dict[str, int] = {}
+        for level, action, count, _first in counts:
+            levels[level] = levels.get(level, 0) + count
+            actions[action] = actions.get(action, 0) + count
+        return dict(sorted(levels.items())), actions, entries
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.mark)
 
     def forecast_rows(self, path: str, until: datetime) -> int:
         sql = ("SELECT * FROM items WHERE is_open = " + self._true() + " AND next_deadline_at "
@@ -300,6 +386,12 @@ class Raw:
 
     def _true(self) -> str:
         return "1" if self.backend == "sqlite" else "true"
+
+
+def _utc(stored: Any) -> datetime:
+    """A stored moment (naive UTC; text on SQLite) as an aware datetime."""
+    moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    return moment.replace(tzinfo=UTC)
 
 
 def _param(moment: datetime, backend: str) -> Any:
@@ -343,6 +435,9 @@ def measure(rt: Runtime, backend: str, repeats: int) -> None:
     units = _units(raw)
     app, headers = _api(rt, leader.id)
     edges = period_edges(NOW, rt.settings.tz, "week", 12)
+    with rt.engine.connect() as connection:
+        mark = rollups.read_mark(connection)
+    assert mark is not None, "the roll-ups were not built"
     for name, org_id, path in units:
         board = dashboards.overdue_board(rt, leader, org_id)
         by_hand = raw.overdue(org_id, path)
@@ -354,15 +449,37 @@ def measure(rt: Runtime, backend: str, repeats: int) -> None:
         biggest = max(board.children, key=lambda c: c.overdue)
         print(f" {name}: {board.total:,} overdue, {len(board.children)} child units, "
               f"{sum(b.on_time + b.late for b in trend.buckets):,} closed in 12 weeks")
+        assert raw.rolled_trend(org_id, edges) == raw.trend(path, edges), "trend by hand"
+        rolled = raw.rolled_overdue(org_id, path, mark)
+        assert {c: sum(v.values()) for c, v in rolled.items() if c and sum(v.values())} == {
+            c.unit.id: c.overdue for c in board.children if c.overdue}, "overdue by hand"
         report("overdue per child and level", *race(
+            repeats, lambda o=org_id: dashboards.overdue_board(rt, leader, o),
+            lambda o=org_id, p=path: raw.rolled_overdue(o, p, mark)))
+        report("  (vs counting the items by hand)", *race(
             repeats, lambda o=org_id: dashboards.overdue_board(rt, leader, o),
             lambda o=org_id, p=path: raw.overdue(o, p)))
         report("on-time closure rate, 12 weeks", *race(
             repeats, lambda o=org_id: dashboards.closure_trend(rt, leader, o),
+            lambda o=org_id: raw.rolled_trend(o, edges)))
+        report("  (vs counting the items by hand)", *race(
+            repeats, lambda o=org_id: dashboards.closure_trend(rt, leader, o),
             lambda p=path: raw.trend(p, edges)))
-        report("forecast, 7 days (vs selection)", *race(
-            max(3, repeats // 5), lambda o=org_id: dashboards.escalation_forecast(rt, leader, o),
-            lambda p=path: raw.forecast_rows(p, NOW + timedelta(days=7))))
+        stored = dashboards.escalation_forecast(rt, leader, org_id)
+        assert stored.as_of == NOW, "the forecast is answered from the stored snapshot"
+        assert stored == dashboards.live_forecast(rt, stored.unit, NOW, days=FORECAST_DAYS,
+                                                  limit=50), "forecast: stored vs live"
+        by_hand = raw.forecast(org_id, path)
+        assert by_hand is not None and by_hand[:2] == (stored.levels, stored.actions) and [
+            e[0] for e in by_hand[2]] == [e.item_id for e in stored.entries], "forecast by hand"
+        print(f"   forecast: {sum(stored.levels.values()):,} escalations in 7 days")
+        report("forecast, 7 days (stored)", *race(
+            repeats, lambda o=org_id: dashboards.escalation_forecast(rt, leader, o),
+            lambda o=org_id, p=path: raw.forecast(o, p)))
+        report("  (live dry run vs its selection)", *race(
+            max(3, repeats // 5), lambda u=stored.unit: dashboards.live_forecast(
+                rt, u, NOW, days=FORECAST_DAYS, limit=50),
+            lambda p=path: raw.forecast_rows(p, NOW + timedelta(days=FORECAST_DAYS))))
         engine_page = [i.id for i in dashboards.overdue_items(rt, leader, biggest.unit.id)]
         assert engine_page == raw.drill(biggest.unit.path), "drill-down"
         report(f"drill-down, first page of {biggest.unit.id}", *race(
@@ -410,6 +527,18 @@ def prepared(backend: str, args: argparse.Namespace, folder: Path) -> Runtime:
         started = time.perf_counter()
         build(rt, backend, args.items, args.units)
         print(f"{backend}: built {args.items:,} items in {time.perf_counter() - started:.0f} s")
+    upgrade_database(rt)  # a database cached by an earlier release of this script
+    with rt.write_connection() as connection:
+        if rollups.read_mark(connection) is None:
+            started = time.perf_counter()
+            rollups.rebuild(connection, NOW - WORKER_CYCLE)
+            print(f"{backend}: roll-ups built in {time.perf_counter() - started:.0f} s")
+    with rt.write_connection() as connection:  # stored afresh on every run, to time it
+        connection.execute(ForecastSnapshot.__table__.delete())
+    started = time.perf_counter()
+    refresh_forecast(rt)
+    print(f"{backend}: forecast stored in {time.perf_counter() - started:.2f} s "
+          "(the worker's cost per cycle)")
     return rt
 
 

@@ -55,9 +55,12 @@ import psycopg  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
 from bench.seeding import Persona, Seeded, Shape, seed  # noqa: E402
+from workflow import rollups  # noqa: E402
 from workflow.config import Settings  # noqa: E402
 from workflow.models import Person  # noqa: E402
 from workflow.runtime import Runtime  # noqa: E402
+from workflow.schema import upgrade_database  # noqa: E402
+from workflow.services.forecasts import refresh_forecast  # noqa: E402
 from workflow.services.tokens import create_token  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -137,6 +140,13 @@ def run(args: argparse.Namespace, url: str, instance: Path, env: dict[str, str]
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("SANDAN_")})
     rt = Runtime(settings)
     seeded = reuse(instance) if args.reuse else fresh(rt, args, instance)
+    upgrade_database(rt)  # a database kept by an earlier release of this script
+    with rt.write_connection() as connection:  # as a deployment's worker keeps doing
+        moved = rollups.advance_overdue(connection, rt.clock.now())
+    log(f"overdue roll-up carried to now ({moved:,} items)")
+    started = time.perf_counter()
+    refresh_forecast(rt)  # the escalation forecast a worker's last cycle left for the dashboard
+    log(f"escalation forecast stored in {time.perf_counter() - started:.1f} s")
     tokens = make_tokens(rt, seeded)
     report: dict[str, Any] = {"machine": describe_machine(url), "args": vars(args),
                               "seeded": seed_summary(rt, seeded)}
@@ -383,6 +393,12 @@ def checks(rt: Runtime, env: dict[str, str], baseline: int, mixed: dict[str, Any
         "ledger_verify_seconds": time.perf_counter() - started,
     }
     result.update(reconcile(rt, baseline, mixed["transitions"]))
+    started = time.perf_counter()
+    with rt.engine.connect() as connection:  # the dashboard's roll-ups drifted nowhere
+        differences = rollups.differences(connection)
+    result["rollup_differences"] = len(differences)
+    result["rollup_differences_first"] = differences[:5]
+    result["rollup_check_seconds"] = time.perf_counter() - started
     return result
 
 

@@ -19,8 +19,12 @@ if docker compose version >/dev/null 2>&1; then
     run "docker compose config" env SANDAN_SECRET_KEY=x SANDAN_APP_PASSWORD=x \
         SANDAN_OWNER_PASSWORD=x POSTGRES_PASSWORD=x docker compose -f deploy/docker-compose.yml \
         config --quiet
+elif command -v docker-compose >/dev/null; then  # Debian 12's docker-compose 1.29
+    run "docker-compose config" env SANDAN_SECRET_KEY=x SANDAN_APP_PASSWORD=x \
+        SANDAN_OWNER_PASSWORD=x POSTGRES_PASSWORD=x docker-compose -f deploy/docker-compose.yml \
+        config --quiet
 else
-    say "docker compose config" "skipped (no compose plugin for the docker client)"
+    say "docker compose config" "skipped (neither docker compose nor docker-compose)"
 fi
 for manifest in deploy/kubernetes/*.yaml; do
     [ "$(basename "$manifest")" = kustomization.yaml ] && continue

@@ -37,6 +37,7 @@ def _register() -> None:
     from web.commands.excel import export, import_group
     from web.commands.ledger import ledger
     from web.commands.orgs import orgs
+    from web.commands.rollups import rollups
     from web.commands.sweep import sweep
     from web.commands.tokens import tokens
     from web.commands.users import users
@@ -45,7 +46,7 @@ def _register() -> None:
 
     for command in (init, demo, serve, definitions, ledger, users):
         cli.add_command(command)
-    for command in (orgs, tokens, assess):
+    for command in (orgs, tokens, assess, rollups):
         cli.add_command(command)
     for command in (sweep, worker, i18n_command):
         cli.add_command(command)

@@ -36,6 +36,7 @@ class Settings:
     # deadlines, the sweep and notifications (README "Deadlines, the sweep and notifications")
     calendar_files: tuple[Path, ...] = ()
     worker_interval: float = 60.0
+    forecast_max_age: float = 300.0
     checkpoint_minutes: int = 60
     sweep_batch: int = 50
     smtp_host: str | None = None
@@ -102,6 +103,7 @@ _KNOWN = {
         "WECOM_BASE_URL", "DINGTALK_BASE_URL", "QUIET_HOURS", "DIGEST_AT",
         "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF", "ROBOT_PER_MINUTE", "LANGUAGE",
     )),
+    "SANDAN_FORECAST_MAX_AGE",
     "SANDAN_IDLE_MINUTES",
     "SANDAN_SESSION_HOURS",
     "SANDAN_RATELIMIT_STORAGE",
@@ -231,6 +233,7 @@ def _read_notifications(get: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "calendar_files": tuple(files),
         "worker_interval": _positive(get, "WORKER_INTERVAL", 60.0, float),
+        "forecast_max_age": _positive(get, "FORECAST_MAX_AGE", 300.0, float),
         "checkpoint_minutes": _positive(get, "CHECKPOINT_MINUTES", 60, int),
         "sweep_batch": _positive(get, "SWEEP_BATCH", 50, int),
         "smtp_port": _positive(get, "SMTP_PORT", 25, int),

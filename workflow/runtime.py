@@ -7,6 +7,14 @@ nest, so a service either writes everything it meant to or nothing.
 `shared_reads()` lets the reads of one unit of work (a web request: signing the caller in, then
 the view) take one pooled connection between them instead of one each; every read still begins
 and ends its own transaction on it, so none of them sees data older than it would alone.
+
+`read(snapshot=False)` is for reads that need no transaction around their statements. PostgreSQL
+runs at READ COMMITTED, where every statement of a transaction takes a snapshot of its own
+anyway, so for plain SELECTs a transaction adds nothing but its BEGIN and ROLLBACK, two of the
+four round trips of a one-statement read: such a read runs in autocommit there, and answers the
+same. On SQLite, where a transaction is one snapshot and BEGIN costs no round trip, it stays an
+ordinary read. A read that streams with a server-side cursor (`yield_per`) or locks rows needs
+its transaction and keeps the default.
 """
 
 from __future__ import annotations
@@ -18,10 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
+from workflow import rollups
 from workflow.clock import Clock, SystemClock
 from workflow.config import Settings
 from workflow.db import begin_write, make_engine, write_engine, write_sessions
@@ -44,6 +53,11 @@ class Runtime:
         self._write_engine = write_engine(self.engine)
         self._writes = write_sessions(self._write_engine)
         self._reads = sessionmaker(bind=self.engine, expire_on_commit=False)
+        #: reads without a transaction (`read(snapshot=False)`): PostgreSQL only, see above
+        self._autocommit = self.engine.dialect.name == "postgresql"
+        self._statement_reads = sessionmaker(
+            bind=self.engine.execution_options(isolation_level=AUTOCOMMIT),
+            class_=_AutocommitSession, expire_on_commit=False) if self._autocommit else self._reads
         self._local = threading.local()
         self._registry: Registry | None = None
         self._calendar: HolidayCalendar | None = None
@@ -100,22 +114,34 @@ class Runtime:
         if getattr(self._local, "active", False):
             raise SandanError("a transaction is already open in this thread; services do not nest")
         self._local.active = True
+        rollups.begin()
         try:
             with self._write_engine.connect() as connection, connection.begin():
                 begin_write(connection)
                 yield connection
+                rollups.flush(connection)  # the counts the items' changes moved, last
         finally:
+            rollups.discard()
             self._local.active = False
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only unit of work (rolled back at the end, whatever happened)."""
+    def read(self, *, snapshot: bool = True) -> Iterator[Session]:
+        """A read-only unit of work (rolled back at the end, whatever happened).
+
+        `snapshot=False`: its statements need not share a transaction, so on PostgreSQL it runs
+        in autocommit, without BEGIN and ROLLBACK (the module's docstring says why the answers
+        are the same); a flush in it is refused, since nothing would roll it back.
+        """
+        autocommit = self._autocommit and not snapshot
         lender = getattr(self._local, "lender", None)
-        factory = self._reads if lender is None else lender.session
+        if lender is not None:
+            factory: Callable[[], Session] = lambda: lender.session(autocommit)  # noqa: E731
+        else:
+            factory = self._statement_reads if autocommit else self._reads
         with self._scope(factory, commit=False) as session:
             yield session
 
-    def read_first(self, load: Callable[[Session], T]) -> T:
+    def read_first(self, load: Callable[[Session], T], *, snapshot: bool = True) -> T:
         """`load(session)` in a read, run once more on a new connection if the first one turns
         out dead (the database restarted since it was pooled).
 
@@ -124,12 +150,12 @@ class Runtime:
         first failure, answers the repeat with a new one.
         """
         try:
-            with self.read() as session:
+            with self.read(snapshot=snapshot) as session:
                 return load(session)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-        with self.read() as session:
+        with self.read(snapshot=snapshot) as session:
             return load(session)
 
     @contextmanager
@@ -151,16 +177,20 @@ class Runtime:
             raise SandanError("a transaction is already open in this thread; services do not nest")
         session = factory()  # may connect (a lent connection): before the thread is marked
         self._local.active = True
+        rollups.begin()
         try:
             session.begin()
             yield session
             if commit:
+                if rollups.noted():  # the counts the items' changes moved, last
+                    rollups.flush(session.connection())
                 session.commit()
             # a read ends in close(), which rolls back without expiring what was loaded
         except BaseException:
             session.rollback()
             raise
         finally:
+            rollups.discard()
             session.close()
             self._local.active = False
 
@@ -186,19 +216,47 @@ class Runtime:
         self._write_engine.dispose()
 
 
+#: SQLAlchemy's name of the isolation "level" without transactions
+AUTOCOMMIT = "AUTOCOMMIT"
+
+
+class _AutocommitSession(Session):
+    """The session of a read without a transaction: every statement commits as it runs, so a
+    flush, which nothing would roll back, is refused (see `_refuse_flush`)."""
+
+
+@event.listens_for(_AutocommitSession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    raise SandanError("a read without a transaction (read(snapshot=False)) does not write")
+
+
 class _Lender:
     """The connection `shared_reads()` lends to each read, taken from the pool on first use."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._autocommit = False  # the lent connection's mode now
 
-    def session(self) -> Session:
+    def session(self, autocommit: bool = False) -> Session:
         """A session on the lent connection; its transaction begins on the connection and ends
-        with the session, the connection staying out of the pool until `close()`."""
+        with the session, the connection staying out of the pool until `close()`.
+
+        With `autocommit` (`read(snapshot=False)` on PostgreSQL) the connection is switched to
+        autocommit first, and back for a later read that wants its transaction: both only set
+        an attribute of the driver's connection, and the pool restores the default when the
+        connection returns.
+        """
         if self._connection is None or self._connection.invalidated:
             self.close()  # a connection lost under an earlier read is not lent again
             self._connection = self._engine.connect()
+            self._autocommit = False
+        if autocommit != self._autocommit:
+            level = AUTOCOMMIT if autocommit else self._engine.dialect.default_isolation_level
+            self._connection.execution_options(isolation_level=level)
+            self._autocommit = autocommit
+        if autocommit:
+            return _AutocommitSession(bind=self._connection, expire_on_commit=False)
         return Session(bind=self._connection, expire_on_commit=False)
 
     def close(self) -> None:

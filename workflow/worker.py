@@ -1,4 +1,5 @@
-"""The worker's loop: sweep, deliver the outbox, seal the ledger; again every interval.
+"""The worker's loop: sweep (then store the dashboard's escalation forecast, services/forecasts),
+deliver the outbox, seal the ledger; again every interval.
 
 `sandan worker` runs `Worker.run` until SIGTERM (or SIGINT) sets its stop event: the cycle in
 progress finishes its current transaction and the loop ends, so a clean shutdown never leaves
@@ -20,11 +21,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from workflow import rollups
 from workflow.checkpoints import read_checkpoints, write_checkpoint
 from workflow.errors import LedgerError
 from workflow.models import LedgerEntry
 from workflow.notify.delivery import DeliveryReport, deliver
 from workflow.runtime import Runtime
+from workflow.services.forecasts import refresh_forecast
 from workflow.services.sweeps import SweepReport, run_sweep
 from workflow.workerlock import exclusive_worker
 
@@ -44,6 +47,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.stop = threading.Event()
         self._sealed_at = time.monotonic()
+        self._sealed_cache: tuple[tuple[int, int], int] | None = None
         #: what went wrong without stopping the loop (a damaged checkpoint file), for the report
         self.problems: list[str] = []
 
@@ -62,6 +66,10 @@ class Worker:
     def cycle(self, now: datetime | None = None) -> Cycle:
         as_of = now or self.rt.clock.now()
         swept = run_sweep(self.rt, as_of, stop=self.stop)
+        if not self.stop.is_set():  # the dashboard's escalation forecast, as after this sweep
+            refresh_forecast(self.rt, now)
+        with self.rt.write_connection() as connection:  # the dashboard's overdue counts
+            rollups.advance_overdue(connection, as_of)
         delivered = deliver(self.rt, self.name)
         while delivered.claimed and not self.stop.is_set():  # drain the backlog in batches
             more = deliver(self.rt, self.name)
@@ -79,14 +87,28 @@ class Worker:
     def maybe_checkpoint(self) -> int | None:
         """Seal the ledger when SANDAN_CHECKPOINT_EVERY entries or _MINUTES have gone by."""
         settings, rt = self.rt.settings, self.rt
-        lines, _problems = read_checkpoints(rt.checkpoint_path, rt.ledger_key())
-        sealed = lines[-1]["seq"] if lines else 0
+        sealed = self._sealed_through()
         with rt.read() as session:
             newest = session.scalar(select(func.max(LedgerEntry.id))) or 0
         due = time.monotonic() - self._sealed_at >= settings.checkpoint_minutes * 60
         if newest <= sealed or (newest - sealed < settings.checkpoint_every and not due):
             return None
         return self._seal()
+
+    def _sealed_through(self) -> int:
+        """The newest sealed entry id, read again only when the checkpoint file changed: the
+        file holds a hash prefix per entry (tens of MB at millions of entries), and parsing it
+        every cycle cost more than the rest of a quiet cycle."""
+        path = self.rt.checkpoint_path
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return 0
+        version = (stat.st_size, stat.st_mtime_ns)
+        if self._sealed_cache is None or self._sealed_cache[0] != version:
+            lines, _problems = read_checkpoints(path, self.rt.ledger_key())
+            self._sealed_cache = (version, lines[-1]["seq"] if lines else 0)
+        return self._sealed_cache[1]
 
     def _seal(self) -> int | None:
         rt = self.rt

@@ -12,6 +12,7 @@ from workflow.models.assessments import (
 )
 from workflow.models.definitions import DefinitionVersion
 from workflow.models.evidence import EvidenceFile, ItemEvidence
+from workflow.models.forecasts import ForecastCount, ForecastEscalation, ForecastSnapshot
 from workflow.models.items import Item, ItemLink, ItemList
 from workflow.models.ledger import LedgerEntry
 from workflow.models.notifications import (
@@ -20,6 +21,7 @@ from workflow.models.notifications import (
     NotificationRobot,
 )
 from workflow.models.orgs import InspectorAssignment, Organisation, Person, RoleGrant
+from workflow.models.rollups import ClosureCount, OverdueCount, RollupMark
 from workflow.models.spot_checks import SpotCheck, SpotCheckReview
 from workflow.models.tokens import PersonToken
 
@@ -31,10 +33,14 @@ __all__ = [
     "NotificationRobot",
     "Assessment",
     "AssessmentScore",
+    "ClosureCount",
     "ChecklistVersion",
     "CriterionScore",
     "DefinitionVersion",
     "EvidenceFile",
+    "ForecastCount",
+    "ForecastEscalation",
+    "ForecastSnapshot",
     "InspectorAssignment",
     "Item",
     "ItemEvidence",
@@ -42,10 +48,12 @@ __all__ = [
     "ItemList",
     "LedgerEntry",
     "Organisation",
+    "OverdueCount",
     "Person",
     "PersonToken",
     "Proposal",
     "RoleGrant",
+    "RollupMark",
     "ScoreCorrection",
     "ScoreEvidence",
     "SpotCheck",

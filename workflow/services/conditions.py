@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from workflow.definitions.model import TransitionDef
@@ -15,28 +15,32 @@ from workflow.errors import InvalidTransition
 from workflow.models import Item, ItemEvidence, ItemLink
 
 _ITEMS = Item.__table__
+_LINKS = ItemLink.__table__
+_EVIDENCE = ItemEvidence.__table__
+
+# Built once, with the item as a parameter: an item read checks conditions to list the actions,
+# and building a statement costs more Python than the database spends on these counts.
+_OPEN_CHILDREN = select(func.count()).where(_ITEMS.c.parent_id == bindparam("item_id"),
+                                            _ITEMS.c.is_open == true())
+_OPEN_RECTIFICATIONS = (
+    select(func.count())
+    .select_from(_LINKS.join(_ITEMS, _ITEMS.c.id == _LINKS.c.from_item_id))
+    .where(_LINKS.c.to_item_id == bindparam("item_id"), _LINKS.c.kind == "rectifies",
+           _ITEMS.c.is_open == true())
+)
+_EVIDENCE_COUNT = select(func.count()).where(_EVIDENCE.c.item_id == bindparam("item_id"))
 
 
 def _open_children(session: Session, item_id: int) -> int:
-    query = select(func.count()).where(_ITEMS.c.parent_id == item_id, _ITEMS.c.is_open == true())
-    return int(session.execute(query).scalar_one())
+    return int(session.execute(_OPEN_CHILDREN, {"item_id": item_id}).scalar_one())
 
 
 def _open_rectifications(session: Session, item_id: int) -> int:
-    links = ItemLink.__table__
-    query = (
-        select(func.count())
-        .select_from(links.join(_ITEMS, _ITEMS.c.id == links.c.from_item_id))
-        .where(links.c.to_item_id == item_id, links.c.kind == "rectifies",
-               _ITEMS.c.is_open == true())
-    )
-    return int(session.execute(query).scalar_one())
+    return int(session.execute(_OPEN_RECTIFICATIONS, {"item_id": item_id}).scalar_one())
 
 
 def _evidence_count(session: Session, item_id: int) -> int:
-    table = ItemEvidence.__table__
-    query = select(func.count()).where(table.c.item_id == item_id)
-    return int(session.execute(query).scalar_one())
+    return int(session.execute(_EVIDENCE_COUNT, {"item_id": item_id}).scalar_one())
 
 
 _CHECKS: dict[str, tuple[Callable[[Session, int], int], Callable[[int], str]]] = {

@@ -12,8 +12,9 @@ term by term, as SQLite requires):
 - closure rates: `ix_items_closed_window` (closed_at, org_path, due_at) WHERE NOT is_open: the
   window's closures of the whole tree, filtered by path inside the index (a path-first index
   would read every item the subtree ever closed, a second at the root of a million items);
-- the forecast: the sweep's own dry run (services/sweeps.forecast) on one subtree, through
-  `ix_items_open_path_deadline`.
+- the forecast: the worker's stored snapshot of the sweep's dry run (services/forecasts), the
+  unit's counts and a range of `ix_forecast_escalations_path`; without a fresh one, the dry run
+  itself (services/sweeps.forecast) on one subtree, through `ix_items_open_path_deadline`.
 
 The drill-down is `find_items` itself with the overdue filter, so a bar and its list agree.
 """
@@ -40,12 +41,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from workflow import rollups
 from workflow.access import Scope, in_subtree
 from workflow.clock import as_utc
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import Item, Organisation, Person
+from workflow.models import ClosureCount, Item, Organisation, OverdueCount, Person
 from workflow.queries import ItemFilter, Position, find_items
 from workflow.runtime import Runtime
+from workflow.services.forecasts import (
+    FORECAST_DAYS,
+    consistent_reads,
+    soonest_first,
+    stored_forecast,
+)
 from workflow.services.supervision import ancestors, scope_of, within
 from workflow.services.sweeps import forecast
 
@@ -163,7 +171,9 @@ def overdue_board(rt: Runtime, actor: Person | Scope, org_id: int) -> OverdueBoa
     with rt.read() as session:
         unit = reachable_unit(session, scope, org_id)
         children = _children(session, unit)
-        per_child = _child_counts(session, unit, now)
+        mark = rollups.read_mark(session.connection())
+        per_child = (_child_counts(session, unit, now) if mark is None
+                     else _rolled_child_counts(session, unit, children, mark, now))
         own = _own_counts(session, unit, now)
     rows = [UnitOverdue(child, sum(per_child.get(child.id, {}).values()),
                         dict(sorted(per_child.get(child.id, {}).items())))
@@ -182,6 +192,7 @@ def _children(session: Session, unit: Unit) -> list[Unit]:
 _ITEMS = Item.__table__
 _ORGS = Organisation.__table__
 _CHILD = _ORGS.alias("child")
+_ROLLED = OverdueCount.__table__
 #: open and past due: find_items' overdue filter, written as ix_items_open_level's WHERE
 _OVERDUE = (_ITEMS.c.is_open == true(), _ITEMS.c.due_at <= bindparam("now"))
 
@@ -201,6 +212,17 @@ CHILD_OVERDUE = (
     .where(_CHILD.c.parent_id == bindparam("unit_id"), _CHILD.c.closed_at.is_(None), *_OVERDUE)
     .group_by(_CHILD.c.id, _ITEMS.c.escalation_level)
 )
+#: (child id, level, n) from the roll-up: each child's subtree, due at or before the mark
+ROLLED_OVERDUE = (select(_ROLLED.c.org_id, _ROLLED.c.escalation_level, _ROLLED.c.n)
+                  .where(_ROLLED.c.org_id.in_(bindparam("ids", expanding=True))))
+#: (path, level, count) of the subtree's open items due in (start, end], below the unit itself:
+#: a range of ix_items_open_due, a minute's worth of items when the worker keeps the mark fresh
+DUE_BETWEEN = (select(_ITEMS.c.org_path, _ITEMS.c.escalation_level, func.count())
+               .where(_ITEMS.c.is_open == true(), _ITEMS.c.due_at > bindparam("start"),
+                      _ITEMS.c.due_at <= bindparam("end"),
+                      _ITEMS.c.org_path > bindparam("path"),
+                      _ITEMS.c.org_path < bindparam("upper"))
+               .group_by(_ITEMS.c.org_path, _ITEMS.c.escalation_level))
 #: (level, count) of the overdue items assigned to the unit itself
 OWN_OVERDUE = (select(_ITEMS.c.escalation_level, func.count())
                .where(_ITEMS.c.org_path == bindparam("path"), *_OVERDUE)
@@ -221,6 +243,29 @@ def _child_counts(session: Session, unit: Unit, now: datetime) -> dict[int, dict
                                                   {"unit_id": unit.id, "now": now}):
         counts.setdefault(child_id, {})[level] = count
     return counts
+
+
+def _rolled_child_counts(session: Session, unit: Unit, children: list[Unit], mark: datetime,
+                         now: datetime) -> dict[int, dict[int, int]]:
+    """Per child and level: the roll-up as of the mark, corrected by the items that fell due
+    between the mark and now (or, for a clock behind the mark, less those due after now)."""
+    counts: dict[int, Counter[int]] = {child.id: Counter() for child in children}
+    for child_id, level, n in session.execute(ROLLED_OVERDUE, {"ids": list(counts)}):
+        counts[child_id][level] += n
+    start, end, sign = (mark, now, 1) if now >= mark else (now, mark, -1)
+    depth = len(rollups.ancestors(unit.path))
+    for path, level, n in session.execute(DUE_BETWEEN, {
+            "start": start, "end": end, "path": unit.path, "upper": _upper(unit.path)}):
+        below = rollups.ancestors(path)
+        if len(below) > depth and below[depth] in counts:
+            counts[below[depth]][level] += sign * n
+    return {child: {level: n for level, n in levels.items() if n}
+            for child, levels in counts.items() if any(levels.values())}
+
+
+def _upper(path: str) -> str:
+    """The first path after every path of the subtree ("/1/5/" → "/1/50")."""
+    return path[:-1] + "0"
 
 
 def _own_counts(session: Session, unit: Unit, now: datetime) -> dict[int, int]:
@@ -297,27 +342,60 @@ def closure_query(path: str, edges: list[datetime]) -> Select[Any]:
 
 def _closure_counts(session: Session, unit: Unit, edges: list[datetime]
                     ) -> dict[tuple[int, bool], int]:
-    rows = session.execute(closure_query(unit.path, edges))
+    if all(_on_the_hour(edge) for edge in edges):  # local midnights in a whole-hour zone
+        rows = session.execute(rolled_closure_query(unit.id, edges))
+    else:
+        rows = session.execute(closure_query(unit.path, edges))
     return {(n, bool(flag)): count for n, flag, count in rows}
 
 
+def _on_the_hour(moment: datetime) -> bool:
+    return moment.minute == moment.second == moment.microsecond == 0
+
+
+def rolled_closure_query(org_id: int, edges: list[datetime]) -> Select[Any]:
+    """(bucket, on time, count) from the unit's hourly closure roll-up: one index range."""
+    hours = [rollups.hour_of(edge) for edge in edges]
+    counts = ClosureCount.__table__
+    bucket = case(*((counts.c.hour < end, literal(n)) for n, end in enumerate(hours[1:])))
+    return (select(bucket.label("bucket"), counts.c.on_time, func.sum(counts.c.n))
+            .where(counts.c.org_id == org_id, counts.c.hour >= hours[0],
+                   counts.c.hour < hours[-1])
+            .group_by(literal_column("bucket"), counts.c.on_time))
+
+
 def escalation_forecast(
-    rt: Runtime, actor: Person | Scope, org_id: int, *, days: int = 7, limit: int = 50,
+    rt: Runtime, actor: Person | Scope, org_id: int, *, days: int = FORECAST_DAYS,
+    limit: int = 50,
 ) -> EscalationForecast:
     """What the sweep would escalate under the unit within `days`, from its own dry run.
 
-    Counts per ladder level and action, and the first `limit` escalations, soonest first.
-    Raises NotFound, InvalidInput.
+    Counts per ladder level and action, and the first `limit` escalations, soonest first. As of
+    the worker's last cycle when it stored a fresh forecast of this horizon (services/forecasts:
+    the same dry run over the whole tree), otherwise computed now. Raises NotFound, InvalidInput.
     """
     if not 1 <= days <= MAX_FORECAST_DAYS:
         raise InvalidInput(f"days must be 1 to {MAX_FORECAST_DAYS}", fields={"days": [str(days)]})
     scope = scope_of(actor)
-    with rt.read() as session:
-        unit = reachable_unit(session, scope, org_id)
     now = rt.clock.now()
+    with rt.read() as session:
+        consistent_reads(session)
+        unit = reachable_unit(session, scope, org_id)
+        stored = stored_forecast(session, unit.id, unit.path, days=days, now=now, limit=limit,
+                                 max_age=rt.settings.forecast_max_age)
+    if stored is None:
+        return live_forecast(rt, unit, now, days=days, limit=limit)
+    entries = [ForecastEntry(*entry) for entry in stored.entries]
+    return EscalationForecast(unit, stored.as_of, stored.until, stored.levels, stored.actions,
+                              entries)
+
+
+def live_forecast(rt: Runtime, unit: Unit, now: datetime, *, days: int, limit: int
+                  ) -> EscalationForecast:
+    """The forecast computed now: the sweep's dry run on the unit's subtree as of `now`."""
     until = now + timedelta(days=days)
     report = forecast(rt, until, within=unit.path, escalations_only=True)
-    escalations = sorted(report.actions, key=lambda a: (a.at, a.item_id))
+    escalations = soonest_first(report.actions)
     levels = Counter(a.level for a in escalations if a.level is not None)
     actions = Counter(a.action for a in escalations if a.action is not None)
     entries = [ForecastEntry(a.item_id, a.title, a.at, a.level, a.action)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select, true, update
 
-from workflow import ledger
+from workflow import ledger, rollups
 from workflow.access import Scope
 from workflow.deadlines import next_deadline, recurs_in
 from workflow.definitions.migration import StateMigration, check_migration
@@ -39,7 +39,7 @@ _COLUMNS = [
     _ITEMS.c[name]
     for name in (
         "id", "title", "state", "version", "assignee_org_id", "due_at", "planned_start_at",
-        "next_deadline_at", "escalation_level", "ledger_seq", "ledger_head",
+        "next_deadline_at", "escalation_level", "ledger_seq", "ledger_head", "org_path",
     )
 ]
 #: how many item ids a refusal names per state before it says "and N more"
@@ -205,6 +205,10 @@ def _move(
     ).rowcount
     if changed != 1:
         raise VersionConflict(f"item {row.id} changed during the migration; nothing was changed")
+    level = min(row.escalation_level, len(new.escalation))
+    if level != row.escalation_level:  # running items stay open: only the level can move
+        rollups.note(rollups.Facts(row.org_path, True, row.due_at, row.escalation_level, None),
+                     rollups.Facts(row.org_path, True, row.due_at, level, None))
 
 
 def _next_deadline(

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from workflow import ledger, observe
+from workflow import ledger, observe, rollups
 from workflow.access import Scope
 from workflow.db import DriverStatement
 from workflow.deadlines import next_deadline
@@ -44,7 +44,7 @@ _LOCKED_COLUMNS = [
     for name in (
         "id", "kind", "definition_version", "state", "version", "org_path", "issuer_path",
         "assignee_org_id", "issuer_org_id", "due_at", "ledger_seq", "ledger_head", "title",
-        "list_id", "fields",
+        "list_id", "fields", "is_open", "escalation_level", "closed_at",
     )
 ]
 # built once: a statement built per call costs more Python than the database spends on it
@@ -252,6 +252,7 @@ def _apply(
     )
     if updated != 1:
         raise VersionConflict(f"item {row.id} changed meanwhile; reload it and try again")
+    rollups.note(rollups.Facts.of(row), rollups.Facts.of(row, **changes))
     return TransitionResult(
         row.id, step.trigger, row.state, dest, row.version + 1, tip.hash, outcome.spawned,
         row.kind,

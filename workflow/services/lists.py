@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from workflow import ledger
+from workflow import ledger, rollups
 from workflow.access import Scope
 from workflow.deadlines import next_deadline
 from workflow.definitions.model import Definition
@@ -178,6 +178,7 @@ def _create_item(
     )
     session.add(item)
     session.flush()
+    rollups.note(None, rollups.Facts.of(item))
     inputs = {"title": item.title, "fields": values, "due_at": due_at, **(extra or {})}
     if parent is not None:
         inputs["parent"] = parent.id

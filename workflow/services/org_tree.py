@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Column, String, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
-from workflow import ledger
+from workflow import ledger, rollups
 from workflow.access import Scope, in_subtree
 from workflow.errors import InvalidInput, NotAllowed, NotFound
 from workflow.models import (
@@ -65,6 +65,7 @@ def move_org(rt: Runtime, actor: Person | Scope, org_id: int, *, parent_id: int)
         _require_open(org, parent)
         old_parent, old_path = org.parent_id, org.path
         rewrite_subtree(session, old_path, f"{parent.path}{org.id}/", parent.depth + 1 - org.depth)
+        rollups.note_move(org.id, old_path, f"{parent.path}{org.id}/")
         org.parent_id = parent.id
         _record(session, scope, org, "org.move", rt.clock.now(),
                 {"from_parent": old_parent, "to_parent": parent.id, "from_path": old_path,
@@ -144,8 +145,9 @@ def _move_children(session: Session, source: Organisation, target: Organisation)
     children = list(session.scalars(select(Organisation).where(
         Organisation.parent_id == source.id).order_by(Organisation.id)))
     for child in children:
-        rewrite_subtree(session, child.path, f"{target.path}{child.id}/",
-                        target.depth + 1 - child.depth)
+        old_path, new_path = child.path, f"{target.path}{child.id}/"
+        rewrite_subtree(session, old_path, new_path, target.depth + 1 - child.depth)
+        rollups.note_move(child.id, old_path, new_path)
         session.get_one(Organisation, child.id).parent_id = target.id
     return len(children)
 
@@ -162,7 +164,9 @@ def _move_items(session: Session, scope: Scope, source: Organisation, target: Or
     for item in items:
         changes: dict[str, Any] = {}
         if item.assignee_org_id == source.id:
+            before = rollups.Facts.of(item)
             item.assignee_org_id, item.org_path = target.id, target.path
+            rollups.note(before, rollups.Facts.of(item))
             changes["assignee"] = {"from": source.id, "to": target.id}
         if item.issuer_org_id == source.id:
             item.issuer_org_id, item.issuer_path = target.id, target.path

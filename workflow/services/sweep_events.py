@@ -69,6 +69,8 @@ class Action:
     action: str | None = None
     recipients: tuple[int, ...] = ()
     detail: str | None = None
+    #: the item's unit path: where a stored forecast files the action (services/forecasts)
+    org_path: str | None = None
 
 
 def describe(ctx: Context, row: Row[Any], event: Event) -> Action:
@@ -77,7 +79,7 @@ def describe(ctx: Context, row: Row[Any], event: Event) -> Action:
     step = event.step
     detail = event.period.isoformat() if event.period else None
     return Action(row.id, row.title, event.kind, event.at, step.level if step else None,
-                  step.action if step else None, people, detail)
+                  step.action if step else None, people, detail, row.org_path)
 
 
 def carry_out(

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select, true, update
 
-from workflow import ledger, observe
+from workflow import ledger, observe, rollups
 from workflow.access import in_subtree
 from workflow.clock import as_utc
 from workflow.deadlines import Clocks, Plan, plan
@@ -154,10 +154,17 @@ def _sweep_batch(rt: Runtime, report: SweepReport, caches: _Caches) -> bool:
             actions, changes = _process(ctx, row)
             report.actions += actions
             updates.append(changes)
+            rollups.note(_facts(row), _facts(row, changes))
         connection.execute(_UPDATE, updates)
         ctx.outbox.flush()
         report.examined += len(rows)
         return True
+
+
+def _facts(row: Row[Any], changes: dict[str, Any] | None = None) -> rollups.Facts:
+    """A swept item is open; the sweep changes its ladder level, nothing else the roll-ups count."""
+    level = (changes or {}).get("escalation_level", row.escalation_level)
+    return rollups.Facts(row.org_path, True, row.due_at, level, None)
 
 
 def _context(rt: Runtime, session: Any, as_of: datetime, *, dry_run: bool,

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflow import ledger
@@ -99,7 +99,7 @@ def authenticate_token(rt: Runtime, presented: str) -> Person | None:
     if len(parts) != 3 or parts[0] != "sdn" or len(parts[1]) != 12:
         return None
     now = rt.clock.now()
-    found = rt.read_first(lambda session: _token_and_owner(session, parts[1]))
+    found = rt.read_first(lambda session: _token_and_owner(session, parts[1]), snapshot=False)
     if found is None:
         return None
     row, owner = found
@@ -114,14 +114,19 @@ def authenticate_token(rt: Runtime, presented: str) -> Person | None:
     return owner
 
 
+#: the token with a prefix and its owner, roles loaded. Built once: building it and deriving its
+#: cache key cost a request more than the database spends on it.
+_TOKEN_AND_OWNER = (
+    select(PersonToken, Person).join(Person, Person.id == PersonToken.person_id)
+    .where(PersonToken.prefix == bindparam("prefix"))
+    .options(joinedload(Person.grants), joinedload(Person.assignments))
+)
+
+
 def _token_and_owner(session: Session, prefix: str) -> tuple[PersonToken, Person] | None:
-    """The token with this prefix and its owner, roles loaded, in one round trip (every API
-    request runs this before anything else)."""
-    found = session.execute(
-        select(PersonToken, Person).join(Person, Person.id == PersonToken.person_id)
-        .where(PersonToken.prefix == prefix)
-        .options(joinedload(Person.grants), joinedload(Person.assignments))
-    ).unique().first()
+    """The token with this prefix and its owner, roles loaded, in one statement (every API
+    request runs this before anything else, without a transaction: see `Runtime.read`)."""
+    found = session.execute(_TOKEN_AND_OWNER, {"prefix": prefix}).unique().first()
     return None if found is None else (found[0], found[1])
 
 

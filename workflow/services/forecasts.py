@@ -1,0 +1,202 @@
+"""The escalation forecast, computed by the worker once per cycle and read by the dashboard.
+
+The forecast is the sweep's dry run (services/sweeps.forecast): every open item due by the end of
+the window has its ladder planned in Python, seconds per call at the root of a million items. The
+worker runs it once per cycle for the whole tree and the dashboard's horizon (`FORECAST_DAYS`)
+and stores each escalation with its item's unit path and the counts per level and action under
+every unit (models/forecasts.py), replacing the previous snapshot in one transaction. A unit's
+forecast is then a few rows of its counts and a range of its path in
+`ix_forecast_escalations_path` for the first entries (a tree of a million items holds tens of
+thousands of escalations in 7 days: counting 37,000 per view took 13-15 ms, more than sorting
+them for the first 50).
+
+A worker skips the refresh when a snapshot within one refresh period of its moment is already
+stored: the worker interval, but at least a fifth of SANDAN_FORECAST_MAX_AGE (60 s by default),
+since a worker sweeping every few seconds would otherwise repeat the whole tree's dry run every
+few seconds. This is checked before the dry run and again under the snapshot row's lock before
+writing, so workers sharing a database refresh it about once per period between them and their
+writes never interleave (on SQLite the one worker's transaction is BEGIN IMMEDIATE).
+
+The dashboard uses the snapshot when it is of the asked horizon and fresh (`as_of` not in the
+future and no older than SANDAN_FORECAST_MAX_AGE) and computes live otherwise. The read is one
+REPEATABLE READ transaction on PostgreSQL, so the snapshot row, the counts and the entries come
+from one refresh even when a worker commits the next one in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Integer, bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow.access import subtree_bounds
+from workflow.clock import as_utc
+from workflow.models import ForecastCount, ForecastEscalation, ForecastSnapshot, Item
+from workflow.rollups import ancestors
+from workflow.runtime import Runtime
+from workflow.services.sweep_events import Action
+from workflow.services.sweeps import forecast
+
+#: the horizon the worker stores: the dashboard's default
+FORECAST_DAYS = 7
+#: the snapshot row's name
+ESCALATIONS = "escalations"
+
+_SNAPSHOTS = ForecastSnapshot.__table__
+_ENTRIES = ForecastEscalation.__table__
+_COUNTS = ForecastCount.__table__
+_ITEMS = Item.__table__
+_IN_SUBTREE = (_ENTRIES.c.org_path >= bindparam("low"), _ENTRIES.c.org_path < bindparam("high"))
+
+SNAPSHOT = (select(_SNAPSHOTS.c.as_of, _SNAPSHOTS.c.until, _SNAPSHOTS.c.days)
+            .where(_SNAPSHOTS.c.name == ESCALATIONS))
+#: (level, action, count, first seq) under a unit: the first seq orders the actions as the
+#: live forecast lists them (by their first escalation)
+COUNTS = (select(_COUNTS.c.level, _COUNTS.c.action, _COUNTS.c.n, _COUNTS.c.first_seq)
+          .where(_COUNTS.c.org_id == bindparam("org_id")))
+_FIRST = (select(_ENTRIES.c.seq, _ENTRIES.c.item_id, _ENTRIES.c.at, _ENTRIES.c.level,
+                 _ENTRIES.c.action)
+          .where(*_IN_SUBTREE).order_by(_ENTRIES.c.seq)
+          .limit(bindparam("limit", type_=Integer)).subquery("first"))
+#: the subtree's first `limit` escalations with their items' titles: the limit before the join
+ENTRIES = (select(_FIRST.c.item_id, _ITEMS.c.title, _FIRST.c.at, _FIRST.c.level,
+                  _FIRST.c.action)
+           .join_from(_FIRST, _ITEMS, _ITEMS.c.id == _FIRST.c.item_id).order_by(_FIRST.c.seq))
+
+Entry = tuple[int, str, datetime, int, str]  # item id, title, at, level, action
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A unit's part of the stored forecast."""
+
+    as_of: datetime
+    until: datetime
+    levels: dict[int, int]
+    actions: dict[str, int]
+    entries: list[Entry]
+
+
+def soonest_first(actions: Iterable[Action]) -> list[Action]:
+    """Escalations in the order the dashboard lists them (stable: an item's own in plan order)."""
+    return sorted(actions, key=lambda a: (a.at, a.item_id))
+
+
+# -- the worker's refresh ---------------------------------------------------------------------
+
+def refresh_forecast(rt: Runtime, as_of: datetime | None = None) -> bool:
+    """Store the whole tree's escalations for the next FORECAST_DAYS as of `as_of` (default: the
+    clock's now), unless a snapshot within one refresh period of it is stored already.
+
+    Returns whether it stored one.
+    """
+    moment = as_utc(as_of) if as_of is not None else rt.clock.now()
+    with rt.read() as session:
+        if _recent(rt, _stored_as_of(session.connection()), moment):
+            return False
+    until = moment + timedelta(days=FORECAST_DAYS)
+    escalations = soonest_first(forecast(rt, until, escalations_only=True).actions)
+    rows = [{"seq": n, "item_id": a.item_id, "org_path": a.org_path, "at": a.at,
+             "level": a.level, "action": a.action} for n, a in enumerate(escalations)]
+    snapshot = {"as_of": moment, "until": until, "days": FORECAST_DAYS,
+                "computed_at": rt.clock.now()}
+    with rt.write_connection() as connection:
+        return _replace(rt, connection, snapshot, rows, _per_unit(rows))
+
+
+def _per_unit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The escalations counted under every unit above them, per level and action."""
+    counts: dict[tuple[int, int, str], dict[str, Any]] = {}
+    for row in rows:  # in seq order: the first row counted under a key has its first seq
+        for org_id in ancestors(row["org_path"]):
+            key = (org_id, row["level"], row["action"])
+            if key in counts:
+                counts[key]["n"] += 1
+            else:
+                counts[key] = {"org_id": org_id, "level": row["level"], "action": row["action"],
+                               "n": 1, "first_seq": row["seq"]}
+    return list(counts.values())
+
+
+def _replace(rt: Runtime, connection: Connection, snapshot: dict[str, Any],
+             rows: list[dict[str, Any]], counts: list[dict[str, Any]]) -> bool:
+    """Swap in the new snapshot under its row's lock; False when another worker's is as good."""
+    stored = _stored_as_of(connection, lock=True)
+    if stored is None:
+        if not _insert_snapshot(connection, snapshot):
+            return False  # another worker stored the first one meanwhile
+    elif _recent(rt, stored, snapshot["as_of"]):
+        return False
+    else:
+        connection.execute(update(ForecastSnapshot).where(_SNAPSHOTS.c.name == ESCALATIONS)
+                           .values(snapshot))
+    for model, values in ((ForecastEscalation, rows), (ForecastCount, counts)):
+        connection.execute(delete(model))
+        for start in range(0, len(values), 10_000):
+            connection.execute(insert(model), values[start:start + 10_000])
+    return True
+
+
+def _stored_as_of(connection: Connection, *, lock: bool = False) -> datetime | None:
+    query = select(_SNAPSHOTS.c.as_of).where(_SNAPSHOTS.c.name == ESCALATIONS)
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return connection.execute(query).scalar()
+
+
+def _insert_snapshot(connection: Connection, snapshot: dict[str, Any]) -> bool:
+    """The first snapshot row; on PostgreSQL a concurrent first insert waits for this one's
+    transaction and then inserts nothing."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(_SNAPSHOTS).values(name=ESCALATIONS, **snapshot)
+                 .on_conflict_do_nothing().returning(_SNAPSHOTS.c.name))
+    return connection.execute(statement).first() is not None
+
+
+def _recent(rt: Runtime, stored: datetime | None, moment: datetime) -> bool:
+    """A stored snapshot less than one refresh period from `moment`, on either side."""
+    settings = rt.settings
+    period = timedelta(seconds=max(settings.worker_interval, settings.forecast_max_age / 5))
+    return stored is not None and abs(moment - stored) < period
+
+
+# -- the dashboard's read -----------------------------------------------------------------------
+
+def consistent_reads(session: Session) -> None:
+    """Let the rest of this read see one snapshot of the database (PostgreSQL; a SQLite read
+    transaction does already). Must be the read's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
+def stored_forecast(session: Session, org_id: int, path: str, *, days: int, now: datetime,
+                    max_age: float, limit: int) -> Stored | None:
+    """The unit's part of the stored forecast (`path` is its path), or None when none fits
+    (another horizon, too old, or ahead of `now`). Call `consistent_reads` first in the read."""
+    connection = session.connection()
+    snapshot = connection.execute(SNAPSHOT).first()
+    if snapshot is None or not _fresh(snapshot, days, now, max_age):
+        return None
+    counts = connection.execute(COUNTS, {"org_id": org_id}).all()
+    low, high = subtree_bounds(path)
+    rows = connection.execute(ENTRIES, {"low": low, "high": high, "limit": limit}).all()
+    levels: dict[int, int] = {}
+    actions: dict[str, tuple[int, int]] = {}  # action → (first seq, count)
+    for level, action, count, first in counts:
+        levels[level] = levels.get(level, 0) + count
+        seen, total = actions.get(action, (first, 0))
+        actions[action] = (min(seen, first), total + count)
+    ordered = sorted(actions.items(), key=lambda pair: pair[1][0])
+    return Stored(snapshot.as_of, snapshot.until, dict(sorted(levels.items())),
+                  {action: count for action, (_first, count) in ordered},
+                  [(row.item_id, row.title, row.at, row.level, row.action) for row in rows])
+
+
+def _fresh(snapshot: Any, days: int, now: datetime, max_age: float) -> bool:
+    return (snapshot.days == days and snapshot.as_of <= now
+            and now - snapshot.as_of <= timedelta(seconds=max_age))
