@@ -301,9 +301,9 @@ class Raw:
         depth = path.count("/") - 1
         for child_path, level, n in self.rows(
                 f"SELECT org_path, escalation_level, count(*) FROM items WHERE is_open = "
-                f"{self._true()} AND due_at > ? AND due_at <= ? AND org_path > ? AND "
-                "org_path < ? GROUP BY org_path, escalation_level",
-                (since, now, path, path[:-1] + "0")):
+                f"{self._true()} AND due_at > ? AND due_at <= ? AND substr(org_path, 1, ?) = ? "
+                "AND org_path <> ? GROUP BY org_path, escalation_level",
+                (since, now, len(path), path, path)):
             child = int(child_path.strip("/").split("/")[depth])
             levels = counts.setdefault(child, {})
             levels[level] = levels.get(level, 0) + n

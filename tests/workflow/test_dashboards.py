@@ -13,6 +13,7 @@ from workflow.access import Scope
 from workflow.errors import InvalidInput, NotFound
 from workflow.queries import ItemFilter, find_items
 from workflow.services.dashboards import (
+    DUE_BETWEEN,
     child_overdue_query,
     closure_query,
     closure_trend,
@@ -21,6 +22,7 @@ from workflow.services.dashboards import (
     overdue_items,
     own_overdue_query,
     period_edges,
+    rolled_closure_query,
 )
 from workflow.services.sweeps import due_items, run_sweep
 
@@ -176,3 +178,18 @@ def test_every_dashboard_query_reads_its_partial_index(world: World, backend: st
             if backend == "sqlite" and index != "ix_items_open_path_deadline":
                 assert f"COVERING INDEX {index}" in plan, plan  # never touches the table
             assert "SCAN items" not in plan and "Seq Scan on items" not in plan, plan
+
+
+def test_the_roll_up_reads_are_index_ranges(world: World, backend: str) -> None:
+    """The board's correction reads the due-date range of open items (never the subtree's open
+    items: at the committee that is the whole tree), the trend one range of its unit's hours."""
+    now = world.rt.clock.now()
+    due = DUE_BETWEEN.params(start=now - DAY, end=now, path="/1/", length=3)
+    plan = _plan(world, due, backend)
+    if backend == "sqlite":
+        assert "ix_items_open_due" in plan, plan
+    assert "SCAN items" not in plan and "Seq Scan on items" not in plan, plan
+    closures = rolled_closure_query(2).params(org_id=1, h0=1, h1=2, h2=3)
+    plan = _plan(world, closures, backend)
+    assert "SCAN closure_counts" not in plan and "Seq Scan" not in plan, plan
+    assert "sqlite_autoindex_closure_counts" in plan or "pk_closure_counts" in plan, plan

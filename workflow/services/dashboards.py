@@ -24,11 +24,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
+    Integer,
+    Row,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -36,8 +41,10 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -45,7 +52,7 @@ from workflow import rollups
 from workflow.access import Scope, in_subtree
 from workflow.clock import as_utc
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import ClosureCount, Item, Organisation, OverdueCount, Person
+from workflow.models import ClosureCount, Item, Organisation, OverdueCount, Person, RollupMark
 from workflow.queries import ItemFilter, Position, find_items
 from workflow.runtime import Runtime
 from workflow.services.forecasts import (
@@ -163,18 +170,24 @@ def unit_trail(rt: Runtime, actor: Person | Scope, org_id: int) -> list[Unit]:
 def overdue_board(rt: Runtime, actor: Person | Scope, org_id: int) -> OverdueBoard:
     """Overdue open items under the unit, per child unit (rolled up) and per escalation level.
 
-    Two statements: one grouped count per (child, level) joining the unit's children to a range
-    of the covering index, one for the items assigned to the unit itself. Raises NotFound.
+    Two statements: the unit and its children with their roll-up rows and the mark those stand
+    for (one statement, so one snapshot); then the unit's own overdue items together with the
+    items below it that fell due since the mark. Before the worker first sets the mark, a grouped
+    count per (child, level) joining the children to a range of the covering index replaces the
+    roll-up. Raises NotFound.
     """
     scope = scope_of(actor)
     now = rt.clock.now()
-    with rt.read() as session:
-        unit = reachable_unit(session, scope, org_id)
-        children = _children(session, unit)
-        mark = rollups.read_mark(session.connection())
-        per_child = (_child_counts(session, unit, now) if mark is None
-                     else _rolled_child_counts(session, unit, children, mark, now))
-        own = _own_counts(session, unit, now)
+    # no statement needs another's snapshot: no transaction around them (snapshot=False)
+    with rt.read(snapshot=False) as session:
+        connection = session.connection()
+        rows = connection.execute(BOARD_UNITS, {"org_id": org_id}).all()
+        unit, children, mark, rolled = _board_units(rows, scope, org_id)
+        if mark is None:
+            per_child = _child_counts(connection, unit, now)
+            own = _own_counts(connection, unit, now)
+        else:
+            per_child, own = _rolled_counts(connection, unit, rolled, mark, now)
     rows = [UnitOverdue(child, sum(per_child.get(child.id, {}).values()),
                         dict(sorted(per_child.get(child.id, {}).items())))
             for child in children]
@@ -185,8 +198,23 @@ def overdue_board(rt: Runtime, actor: Person | Scope, org_id: int) -> OverdueBoa
     return OverdueBoard(unit, now, total, sum(own.values()), rows, dict(sorted(levels.items())))
 
 
-def _children(session: Session, unit: Unit) -> list[Unit]:
-    return [Unit(*row) for row in session.execute(CHILDREN, {"unit_id": unit.id})]
+def _board_units(rows: list[Row[Any]], scope: Scope, org_id: int
+                 ) -> tuple[Unit, list[Unit], datetime | None, dict[int, Counter[int]]]:
+    """The unit (NotFound unless the actor reaches it), its open children, the overdue mark and
+    the children's roll-up counts per level, from BOARD_UNITS's rows."""
+    units: dict[int, Unit] = {}
+    rolled: dict[int, Counter[int]] = {}
+    mark = None
+    for row in rows:
+        units.setdefault(row.id, Unit(row.id, row.name, row.path))
+        mark = row.at
+        counts = rolled.setdefault(row.id, Counter())
+        if row.n is not None:
+            counts[row.escalation_level] += row.n
+    unit = units.pop(org_id, None)
+    if unit is None or not within(unit.path, scope.org_paths()):
+        raise NotFound(f"organisation {org_id} not found")
+    return unit, list(units.values()), mark, rolled
 
 
 _ITEMS = Item.__table__
@@ -199,9 +227,6 @@ _OVERDUE = (_ITEMS.c.is_open == true(), _ITEMS.c.due_at <= bindparam("now"))
 # The statements are built once (Core, bound parameters): building an ORM alias per call cost
 # more than running the query.
 UNIT = select(_ORGS.c.id, _ORGS.c.name, _ORGS.c.path).where(_ORGS.c.id == bindparam("org_id"))
-CHILDREN = (select(_ORGS.c.id, _ORGS.c.name, _ORGS.c.path)
-            .where(_ORGS.c.parent_id == bindparam("unit_id"), _ORGS.c.closed_at.is_(None))
-            .order_by(_ORGS.c.id))
 #: (child id, level, count): each child's subtree is an index range joined to the child
 CHILD_OVERDUE = (
     select(_CHILD.c.id, _ITEMS.c.escalation_level, func.count())
@@ -212,21 +237,40 @@ CHILD_OVERDUE = (
     .where(_CHILD.c.parent_id == bindparam("unit_id"), _CHILD.c.closed_at.is_(None), *_OVERDUE)
     .group_by(_CHILD.c.id, _ITEMS.c.escalation_level)
 )
-#: (child id, level, n) from the roll-up: each child's subtree, due at or before the mark
-ROLLED_OVERDUE = (select(_ROLLED.c.org_id, _ROLLED.c.escalation_level, _ROLLED.c.n)
-                  .where(_ROLLED.c.org_id.in_(bindparam("ids", expanding=True))))
+_MARKS = RollupMark.__table__
+#: (unit id, name, path, mark, level, n): the unit and its open children, the overdue mark, and
+#: the children's roll-up rows (their subtrees' open items due at or before the mark)
+BOARD_UNITS = (
+    select(_ORGS.c.id, _ORGS.c.name, _ORGS.c.path, _MARKS.c.at, _ROLLED.c.escalation_level,
+           _ROLLED.c.n)
+    .select_from(_ORGS.outerjoin(_MARKS, _MARKS.c.name == rollups.OVERDUE).outerjoin(
+        _ROLLED, and_(_ROLLED.c.org_id == _ORGS.c.id, _ORGS.c.id != bindparam("org_id"))))
+    .where(or_(_ORGS.c.id == bindparam("org_id"),
+               and_(_ORGS.c.parent_id == bindparam("org_id"), _ORGS.c.closed_at.is_(None))))
+    .order_by(_ORGS.c.id))
 #: (path, level, count) of the subtree's open items due in (start, end], below the unit itself:
 #: a range of ix_items_open_due, a minute's worth of items when the worker keeps the mark fresh
-DUE_BETWEEN = (select(_ITEMS.c.org_path, _ITEMS.c.escalation_level, func.count())
+DUE_BETWEEN = (select(literal(0).label("own"), _ITEMS.c.org_path, _ITEMS.c.escalation_level,
+                      func.count())
                .where(_ITEMS.c.is_open == true(), _ITEMS.c.due_at > bindparam("start"),
                       _ITEMS.c.due_at <= bindparam("end"),
-                      _ITEMS.c.org_path > bindparam("path"),
-                      _ITEMS.c.org_path < bindparam("upper"))
+                      # below the unit, as a test on the path (not a range): the due-date
+                      # range is what narrows, and a path range would lure SQLite's planner
+                      # into walking the whole subtree
+                      func.substr(_ITEMS.c.org_path, 1, bindparam("length", type_=Integer))
+                      == bindparam("path", type_=String),
+                      _ITEMS.c.org_path != bindparam("path"))
                .group_by(_ITEMS.c.org_path, _ITEMS.c.escalation_level))
 #: (level, count) of the overdue items assigned to the unit itself
 OWN_OVERDUE = (select(_ITEMS.c.escalation_level, func.count())
                .where(_ITEMS.c.org_path == bindparam("path"), *_OVERDUE)
                .group_by(_ITEMS.c.escalation_level))
+#: (own 1/0, path, level, count): the unit's own overdue items, then DUE_BETWEEN's, one statement
+OWN_AND_DUE = union_all(
+    select(literal(1).label("own"), _ITEMS.c.org_path, _ITEMS.c.escalation_level, func.count())
+    .where(_ITEMS.c.org_path == bindparam("path"), *_OVERDUE)
+    .group_by(_ITEMS.c.org_path, _ITEMS.c.escalation_level),
+    DUE_BETWEEN)
 
 
 def child_overdue_query(unit_id: int, now: datetime) -> Select[Any]:
@@ -237,39 +281,39 @@ def own_overdue_query(path: str, now: datetime) -> Select[Any]:
     return OWN_OVERDUE.params(path=path, now=now)
 
 
-def _child_counts(session: Session, unit: Unit, now: datetime) -> dict[int, dict[int, int]]:
+def _child_counts(connection: Connection, unit: Unit, now: datetime
+                  ) -> dict[int, dict[int, int]]:
     counts: dict[int, dict[int, int]] = {}
-    for child_id, level, count in session.execute(CHILD_OVERDUE,
+    for child_id, level, count in connection.execute(CHILD_OVERDUE,
                                                   {"unit_id": unit.id, "now": now}):
         counts.setdefault(child_id, {})[level] = count
     return counts
 
 
-def _rolled_child_counts(session: Session, unit: Unit, children: list[Unit], mark: datetime,
-                         now: datetime) -> dict[int, dict[int, int]]:
+def _rolled_counts(connection: Connection, unit: Unit, rolled: dict[int, Counter[int]],
+                   mark: datetime, now: datetime
+                   ) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
     """Per child and level: the roll-up as of the mark, corrected by the items that fell due
-    between the mark and now (or, for a clock behind the mark, less those due after now)."""
-    counts: dict[int, Counter[int]] = {child.id: Counter() for child in children}
-    for child_id, level, n in session.execute(ROLLED_OVERDUE, {"ids": list(counts)}):
-        counts[child_id][level] += n
+    between the mark and now (or, for a clock behind the mark, less those due after now); and
+    the unit's own overdue items per level."""
     start, end, sign = (mark, now, 1) if now >= mark else (now, mark, -1)
     depth = len(rollups.ancestors(unit.path))
-    for path, level, n in session.execute(DUE_BETWEEN, {
-            "start": start, "end": end, "path": unit.path, "upper": _upper(unit.path)}):
+    own: dict[int, int] = {}
+    for is_own, path, level, n in connection.execute(OWN_AND_DUE, {
+            "now": now, "start": start, "end": end, "path": unit.path,
+            "length": len(unit.path)}):
         below = rollups.ancestors(path)
-        if len(below) > depth and below[depth] in counts:
-            counts[below[depth]][level] += sign * n
-    return {child: {level: n for level, n in levels.items() if n}
-            for child, levels in counts.items() if any(levels.values())}
+        if is_own:
+            own[level] = n
+        elif len(below) > depth and below[depth] in rolled:
+            rolled[below[depth]][level] += sign * n
+    per_child = {child: {level: n for level, n in sorted(levels.items()) if n}
+                 for child, levels in rolled.items() if any(levels.values())}
+    return per_child, own
 
 
-def _upper(path: str) -> str:
-    """The first path after every path of the subtree ("/1/5/" → "/1/50")."""
-    return path[:-1] + "0"
-
-
-def _own_counts(session: Session, unit: Unit, now: datetime) -> dict[int, int]:
-    rows = session.execute(OWN_OVERDUE, {"path": unit.path, "now": now})
+def _own_counts(connection: Connection, unit: Unit, now: datetime) -> dict[int, int]:
+    rows = connection.execute(OWN_OVERDUE, {"path": unit.path, "now": now})
     return {level: count for level, count in rows}
 
 
@@ -296,9 +340,13 @@ def closure_trend(
                            fields={"period": [period], "periods": [str(periods)]})
     scope = scope_of(actor)
     edges = period_edges(rt.clock.now(), rt.settings.tz, period, periods)
-    with rt.read() as session:
-        unit = reachable_unit(session, scope, org_id)
-        counts = _closure_counts(session, unit, edges)
+    with rt.read(snapshot=False) as session:  # one statement (two for a zone off the hour)
+        if all(_on_the_hour(edge) for edge in edges):  # local midnights in a whole-hour zone
+            unit, counts = _rolled_closures(session.connection(), scope, org_id, edges)
+        else:
+            unit = reachable_unit(session, scope, org_id)
+            rows = session.execute(closure_query(unit.path, edges))
+            counts = {(n, bool(flag)): count for n, flag, count in rows}
     buckets = [TrendBucket(start, end, counts.get((n, True), 0), counts.get((n, False), 0))
                for n, (start, end) in enumerate(zip(edges, edges[1:], strict=False))]
     return ClosureTrend(unit, period, buckets)
@@ -340,28 +388,40 @@ def closure_query(path: str, edges: list[datetime]) -> Select[Any]:
             .group_by(literal_column("bucket"), literal_column("on_time")))
 
 
-def _closure_counts(session: Session, unit: Unit, edges: list[datetime]
-                    ) -> dict[tuple[int, bool], int]:
-    if all(_on_the_hour(edge) for edge in edges):  # local midnights in a whole-hour zone
-        rows = session.execute(rolled_closure_query(unit.id, edges))
-    else:
-        rows = session.execute(closure_query(unit.path, edges))
-    return {(n, bool(flag)): count for n, flag, count in rows}
+def _rolled_closures(connection: Connection, scope: Scope, org_id: int, edges: list[datetime]
+                     ) -> tuple[Unit, dict[tuple[int, bool], int]]:
+    """The unit (NotFound unless the actor reaches it) and its closures per bucket."""
+    hours = {f"h{n}": rollups.hour_of(edge) for n, edge in enumerate(edges)}
+    rows = connection.execute(rolled_closure_query(len(edges) - 1),
+                              {"org_id": org_id, **hours}).all()
+    if not rows or not within(rows[0].path, scope.org_paths()):
+        raise NotFound(f"organisation {org_id} not found")
+    unit = Unit(rows[0].id, rows[0].name, rows[0].path)
+    return unit, {(r.bucket, bool(r.on_time)): r.n for r in rows if r.bucket is not None}
 
 
 def _on_the_hour(moment: datetime) -> bool:
     return moment.minute == moment.second == moment.microsecond == 0
 
 
-def rolled_closure_query(org_id: int, edges: list[datetime]) -> Select[Any]:
-    """(bucket, on time, count) from the unit's hourly closure roll-up: one index range."""
-    hours = [rollups.hour_of(edge) for edge in edges]
+@lru_cache(maxsize=MAX_PERIODS)
+def rolled_closure_query(buckets: int) -> Select[Any]:
+    """(unit id, name, path, bucket, on time, count): the unit with its hourly closure roll-up
+    grouped into buckets, one primary-key range (a unit without closures: one row of NULLs
+    beside it). The parameters are `org_id` and the edges' hours `h0` … `h{buckets}`. Built
+    once per number of buckets: compiling a fresh CASE per call cost more than the query."""
     counts = ClosureCount.__table__
-    bucket = case(*((counts.c.hour < end, literal(n)) for n, end in enumerate(hours[1:])))
-    return (select(bucket.label("bucket"), counts.c.on_time, func.sum(counts.c.n))
-            .where(counts.c.org_id == org_id, counts.c.hour >= hours[0],
-                   counts.c.hour < hours[-1])
-            .group_by(literal_column("bucket"), counts.c.on_time))
+    bucket = case(*((counts.c.hour < bindparam(f"h{n + 1}", type_=Integer), literal(n))
+                    for n in range(buckets)))
+    window = and_(counts.c.org_id == _ORGS.c.id,
+                  counts.c.hour >= bindparam("h0", type_=Integer),
+                  counts.c.hour < bindparam(f"h{buckets}", type_=Integer))
+    return (select(_ORGS.c.id, _ORGS.c.name, _ORGS.c.path, bucket.label("bucket"),
+                   counts.c.on_time, func.sum(counts.c.n).label("n"))
+            .select_from(_ORGS.outerjoin(counts, window))
+            .where(_ORGS.c.id == bindparam("org_id"))
+            .group_by(_ORGS.c.id, _ORGS.c.name, _ORGS.c.path, literal_column("bucket"),
+                      counts.c.on_time))
 
 
 def escalation_forecast(
