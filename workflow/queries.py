@@ -1,4 +1,8 @@
-"""Read models for the faces: the inbox, one item with its history. Scoped to the actor."""
+"""Read models for the faces: the inbox, one item with its history. Scoped to the actor.
+
+Every read here is one or a few plain SELECTs that need no common snapshot, so each runs as
+`rt.read(snapshot=False)`: on PostgreSQL without BEGIN and ROLLBACK (workflow/runtime.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from workflow.definitions.model import Definition, TransitionDef
 from workflow.errors import NotAllowed, NotFound
 from workflow.models import EvidenceFile, Item, ItemEvidence, LedgerEntry, Organisation, Person
 from workflow.runtime import Runtime
+from workflow.services import conditions
 from workflow.services.evidence import evidence_file
 from workflow.services.items import available_actions
 
@@ -43,14 +48,18 @@ def inbox_items(
         due, item_id = after
         query = query.where((Item.due_at > due) | ((Item.due_at == due) & (Item.id > item_id)))
     query = query.order_by(Item.due_at.asc(), Item.id.asc()).limit(limit)
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         return list(session.scalars(query))
 
 
-#: an item, its unit and its attachments, one row per attachment (built once: building it costs a
-#: request more than the database spends on it)
+#: an item, its unit, its attachments (one row per attachment) and what its conditions count, so
+#: that listing its actions needs no further query (built once: building it costs a request more
+#: than the database spends on it)
 _ITEM_UNIT_EVIDENCE = (
-    select(Item, Organisation, ItemEvidence)
+    select(Item, Organisation, ItemEvidence,
+           conditions.open_children(Item.id).scalar_subquery().label("open_children"),
+           conditions.open_rectifications(Item.id).scalar_subquery()
+           .label("open_rectifications"))
     .join(Organisation, Organisation.id == Item.assignee_org_id)
     .outerjoin(ItemEvidence, ItemEvidence.item_id == Item.id)
     .where(Item.id == bindparam("item_id")).order_by(ItemEvidence.id)
@@ -62,14 +71,21 @@ def item_detail(rt: Runtime, scope: Scope, item_id: int, *, history: bool = True
 
     `history=False` leaves out the ledger and the names of its actors (two queries): the API's
     item read does not show them, and it is the most frequent request of all. The item, its unit
-    and its attachments come in one query (one row per attachment). No transaction is needed
-    around the queries (`Runtime.read`): each reads committed rows of this one item.
+    and its attachments come in one query (one row per attachment), with the counts the
+    transitions' conditions need, so the actions cost no query of their own. No transaction is
+    needed around the queries (`Runtime.read`): each reads committed rows of this one item.
     """
     with rt.read(snapshot=False) as session:
         rows = session.execute(_ITEM_UNIT_EVIDENCE, {"item_id": item_id}).all()
         item = rows[0].Item if rows else None
         if item is None or not scope.can_see(item.org_path, item.issuer_path):
             raise NotFound(f"item {item_id} not found")
+        attached = rows[0].ItemEvidence is not None
+        session.info[conditions.KNOWN] = {
+            ("all_children_closed", item_id): rows[0].open_children,
+            ("linked_rectifications_closed", item_id): rows[0].open_rectifications,
+            ("has_evidence", item_id): 0 if attached else 1,
+        }
         entries = list(session.scalars(
             select(LedgerEntry).where(LedgerEntry.item_id == item_id).order_by(LedgerEntry.id)
         )) if history else []
@@ -105,7 +121,7 @@ def child_items(rt: Runtime, scope: Scope, item_id: int, *, limit: int = 200) ->
                                 scope.item_filter(Item.org_path, Item.issuer_path))
              .order_by(Item.due_at.asc().nulls_last(), Item.id).limit(limit))
     now = rt.clock.now()
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         children = list(session.scalars(query))
     closed = sum(1 for c in children if not c.is_open)
     overdue = sum(1 for c in children if c.is_open and c.due_at is not None and c.due_at <= now)
@@ -172,7 +188,7 @@ def find_items(
     query = select(Item)
     if where.unit_id is None:
         query = query.where(scope.item_filter(Item.org_path, Item.issuer_path))
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         query = query.where(*_item_conditions(session, scope, where, rt.clock.now()))
         due = Item.due_at.desc() if descending else Item.due_at.asc()
         ident = Item.id.desc() if descending else Item.id.asc()
@@ -254,7 +270,7 @@ def evidence_download(rt: Runtime, scope: Scope, item_id: int, sha256: str) -> E
         .join(Item, Item.id == ItemEvidence.item_id)
         .where(ItemEvidence.item_id == item_id, ItemEvidence.sha256 == sha256)
     )
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         row = session.execute(query).first()
     if row is None or not scope.can_see(row.Item.org_path, row.Item.issuer_path):
         raise NotFound(f"evidence {sha256[:12]} of item {item_id} not found")
@@ -272,7 +288,7 @@ def visible_orgs(rt: Runtime, scope: Scope, *, after: int | None = None,
     query = select(Organisation).where(or_(*inside) if inside else false())
     if after is not None:
         query = query.where(Organisation.id > after)
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         return list(session.scalars(query.order_by(Organisation.id).limit(limit)))
 
 
@@ -285,5 +301,5 @@ def people_in_scope(rt: Runtime, scope: Scope, *, after: int | None = None,
     query = select(Person).join(Organisation, Organisation.id == Person.org_id).where(or_(*managed))
     if after is not None:
         query = query.where(Person.id > after)
-    with rt.read() as session:
+    with rt.read(snapshot=False) as session:
         return list(session.scalars(query.order_by(Person.id).limit(limit)))

@@ -53,11 +53,13 @@ class Runtime:
         self._write_engine = write_engine(self.engine)
         self._writes = write_sessions(self._write_engine)
         self._reads = sessionmaker(bind=self.engine, expire_on_commit=False)
-        #: reads without a transaction (`read(snapshot=False)`): PostgreSQL only, see above
+        #: `read(snapshot=False)`: without a transaction on PostgreSQL (see above), and on either
+        #: database a session that refuses to flush
         self._autocommit = self.engine.dialect.name == "postgresql"
-        self._statement_reads = sessionmaker(
-            bind=self.engine.execution_options(isolation_level=AUTOCOMMIT),
-            class_=_AutocommitSession, expire_on_commit=False) if self._autocommit else self._reads
+        bind = self.engine.execution_options(isolation_level=AUTOCOMMIT) \
+            if self._autocommit else self.engine
+        self._statement_reads = sessionmaker(bind=bind, class_=_StatementReadSession,
+                                             expire_on_commit=False)
         self._local = threading.local()
         self._registry: Registry | None = None
         self._calendar: HolidayCalendar | None = None
@@ -130,14 +132,14 @@ class Runtime:
 
         `snapshot=False`: its statements need not share a transaction, so on PostgreSQL it runs
         in autocommit, without BEGIN and ROLLBACK (the module's docstring says why the answers
-        are the same); a flush in it is refused, since nothing would roll it back.
+        are the same); a flush in it is refused on either database, since on PostgreSQL
+        nothing would roll it back.
         """
-        autocommit = self._autocommit and not snapshot
         lender = getattr(self._local, "lender", None)
         if lender is not None:
-            factory: Callable[[], Session] = lambda: lender.session(autocommit)  # noqa: E731
+            factory: Callable[[], Session] = lambda: lender.session(snapshot)  # noqa: E731
         else:
-            factory = self._statement_reads if autocommit else self._reads
+            factory = self._reads if snapshot else self._statement_reads
         with self._scope(factory, commit=False) as session:
             yield session
 
@@ -164,7 +166,7 @@ class Runtime:
         read and returned to the pool at the end (the web face wraps each request in it)."""
         if getattr(self._local, "lender", None) is not None:
             raise SandanError("shared reads are already open in this thread")
-        lender = self._local.lender = _Lender(self.engine)
+        lender = self._local.lender = _Lender(self.engine, self._autocommit)
         try:
             yield
         finally:
@@ -220,44 +222,45 @@ class Runtime:
 AUTOCOMMIT = "AUTOCOMMIT"
 
 
-class _AutocommitSession(Session):
-    """The session of a read without a transaction: every statement commits as it runs, so a
-    flush, which nothing would roll back, is refused (see `_refuse_flush`)."""
+class _StatementReadSession(Session):
+    """The session of `read(snapshot=False)`: on PostgreSQL every statement commits as it runs,
+    so a flush, which nothing would roll back, is refused (`_refuse_flush`), on SQLite too."""
 
 
-@event.listens_for(_AutocommitSession, "before_flush")
+@event.listens_for(_StatementReadSession, "before_flush")
 def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    raise SandanError("a read without a transaction (read(snapshot=False)) does not write")
+    raise SandanError("a read without a snapshot (read(snapshot=False)) does not write")
 
 
 class _Lender:
     """The connection `shared_reads()` lends to each read, taken from the pool on first use."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, autocommit: bool) -> None:
         self._engine = engine
+        self._can_autocommit = autocommit  # PostgreSQL: reads without a snapshot autocommit
         self._connection: Connection | None = None
         self._autocommit = False  # the lent connection's mode now
 
-    def session(self, autocommit: bool = False) -> Session:
+    def session(self, snapshot: bool = True) -> Session:
         """A session on the lent connection; its transaction begins on the connection and ends
         with the session, the connection staying out of the pool until `close()`.
 
-        With `autocommit` (`read(snapshot=False)` on PostgreSQL) the connection is switched to
-        autocommit first, and back for a later read that wants its transaction: both only set
-        an attribute of the driver's connection, and the pool restores the default when the
-        connection returns.
+        Without `snapshot` on PostgreSQL the connection is switched to autocommit first, and
+        back for a later read that wants its transaction: both only set an attribute of the
+        driver's connection, and the pool restores the default when the connection returns.
         """
         if self._connection is None or self._connection.invalidated:
             self.close()  # a connection lost under an earlier read is not lent again
             self._connection = self._engine.connect()
             self._autocommit = False
+        autocommit = self._can_autocommit and not snapshot
         if autocommit != self._autocommit:
             level = AUTOCOMMIT if autocommit else self._engine.dialect.default_isolation_level
             self._connection.execution_options(isolation_level=level)
             self._autocommit = autocommit
-        if autocommit:
-            return _AutocommitSession(bind=self._connection, expire_on_commit=False)
-        return Session(bind=self._connection, expire_on_commit=False)
+        if snapshot:
+            return Session(bind=self._connection, expire_on_commit=False)
+        return _StatementReadSession(bind=self._connection, expire_on_commit=False)
 
     def close(self) -> None:
         if self._connection is not None:

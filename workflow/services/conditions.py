@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from workflow.definitions.model import TransitionDef
 from workflow.errors import InvalidTransition
@@ -18,16 +18,29 @@ _ITEMS = Item.__table__
 _LINKS = ItemLink.__table__
 _EVIDENCE = ItemEvidence.__table__
 
+
+def open_children(item_id: ColumnElement[int] | QueryableAttribute[int]) -> Select[int]:
+    """How many child items of `item_id` are open; `item_id` is a parameter, or the id column
+    of an outer query on items (the children are an alias, so they never correlate with it)."""
+    child = _ITEMS.alias("open_child")
+    return select(func.count()).where(child.c.parent_id == item_id, child.c.is_open == true())
+
+
+def open_rectifications(item_id: ColumnElement[int] | QueryableAttribute[int]) -> Select[int]:
+    """How many rectification items opened from `item_id` are open (as `open_children`)."""
+    rectification = _ITEMS.alias("open_rectification")
+    return (
+        select(func.count())
+        .select_from(_LINKS.join(rectification, rectification.c.id == _LINKS.c.from_item_id))
+        .where(_LINKS.c.to_item_id == item_id, _LINKS.c.kind == "rectifies",
+               rectification.c.is_open == true())
+    )
+
+
 # Built once, with the item as a parameter: an item read checks conditions to list the actions,
 # and building a statement costs more Python than the database spends on these counts.
-_OPEN_CHILDREN = select(func.count()).where(_ITEMS.c.parent_id == bindparam("item_id"),
-                                            _ITEMS.c.is_open == true())
-_OPEN_RECTIFICATIONS = (
-    select(func.count())
-    .select_from(_LINKS.join(_ITEMS, _ITEMS.c.id == _LINKS.c.from_item_id))
-    .where(_LINKS.c.to_item_id == bindparam("item_id"), _LINKS.c.kind == "rectifies",
-           _ITEMS.c.is_open == true())
-)
+_OPEN_CHILDREN = open_children(bindparam("item_id"))
+_OPEN_RECTIFICATIONS = open_rectifications(bindparam("item_id"))
 _EVIDENCE_COUNT = select(func.count()).where(_EVIDENCE.c.item_id == bindparam("item_id"))
 
 
@@ -56,12 +69,21 @@ _CHECKS: dict[str, tuple[Callable[[Session, int], int], Callable[[int], str]]] =
 }
 
 
+#: `session.info` key of blocker counts a read already took, {(condition, item id): blockers}:
+#: the item read takes them in its one statement (workflow/queries.py), so listing the actions
+#: then costs no further round trip. They live as long as that read's session.
+KNOWN = "sandan_condition_blockers"
+
+
 def unmet(session: Session, item_id: int, step: TransitionDef) -> list[str]:
     """Reasons why `step` cannot fire now (empty when every condition holds)."""
     reasons = []
+    known: dict[tuple[str, int], int] = session.info.get(KNOWN, {})
     for name in step.conditions:
         count_blockers, describe = _CHECKS[name]
-        blockers = count_blockers(session, item_id)
+        blockers = known.get((name, item_id))
+        if blockers is None:
+            blockers = count_blockers(session, item_id)
         if blockers:
             reasons.append(describe(blockers))
     return reasons
