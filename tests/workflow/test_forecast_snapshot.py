@@ -183,3 +183,18 @@ def test_a_bad_max_age_is_refused_by_name(value: str) -> None:
     with pytest.raises(ConfigError, match="SANDAN_FORECAST_MAX_AGE"):
         Settings.from_env({"SANDAN_FORECAST_MAX_AGE": value})
     assert Settings.from_env({"SANDAN_FORECAST_MAX_AGE": "90"}).forecast_max_age == 90.0
+
+
+def test_autovacuum_analyses_the_forecast_tables_after_each_refresh(
+        world: World, backend: str) -> None:
+    """Each refresh replaces every row; the analysis threshold is a fixed number of rows, not the
+    default 10 % of a table whose old statistics may say it is nearly empty."""
+    if backend != "postgresql":
+        pytest.skip("autovacuum and its per-table thresholds are PostgreSQL's")
+    with world.rt.engine.connect() as connection:
+        options = dict(connection.execute(text(
+            "SELECT relname, array_to_string(reloptions, ',') FROM pg_class "
+            "WHERE relname IN ('forecast_escalations', 'forecast_counts')")).all())
+    for table in ("forecast_escalations", "forecast_counts"):
+        assert "autovacuum_analyze_scale_factor=0" in options[table], options
+        assert "autovacuum_analyze_threshold=500" in options[table], options
