@@ -104,6 +104,9 @@ def _add_item_indexes() -> None:
           sqlite_where=open_clause & table.c.next_deadline_at.isnot(None),
           postgresql_where=open_clause & table.c.next_deadline_at.isnot(None))
     Index("ix_items_org_path", table.c.org_path, table.c.id)
+    # a state filter over a wide scope (an inspector's "submitted" over 24 enterprises) reads
+    # only the items in that state, not every item of the subtrees (25 ms against 325 at 1 M)
+    Index("ix_items_state_path", table.c.state, table.c.org_path)
     # the API's item listing pages through (due_at, id) whatever the filters
     Index("ix_items_due", table.c.due_at, table.c.id)
     # the same order over open items only: a wide scope's open or overdue list would otherwise
