@@ -41,7 +41,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() *
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # an evidence upload of 25 MB included
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))  # nginx keeps upstream connections
+# nginx keeps upstream connections open for this long, with threads > 1 only (gthread): sync
+# workers close each connection after its request and ignore the setting
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # recycle workers now and then so that no slow leak grows without bound, but seldom: a new worker
 # spends about 1.5 s of CPU on imports, the app and its first requests (as much as some 400 API
 # reads), which every 2,000 requests was a tenth of the node's CPU under sustained load
