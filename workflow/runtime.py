@@ -179,7 +179,8 @@ class Runtime:
             raise SandanError("a transaction is already open in this thread; services do not nest")
         session = factory()  # may connect (a lent connection): before the thread is marked
         self._local.active = True
-        rollups.begin()
+        if commit:
+            rollups.begin()
         try:
             session.begin()
             yield session
@@ -192,7 +193,8 @@ class Runtime:
             session.rollback()
             raise
         finally:
-            rollups.discard()
+            if commit:
+                rollups.discard()
             session.close()
             self._local.active = False
 

@@ -192,20 +192,20 @@ def _move(
             "mapping": Path(migration.source).name, "mapping_sha256": migration.source_hash,
         },
     )
+    # the ladder may be shorter now: a level past its top would name no step
+    level = min(row.escalation_level, len(new.escalation))
     changed = connection.execute(
         update(_ITEMS)
         .where(_ITEMS.c.id == row.id, _ITEMS.c.version == row.version)
         .values(
             definition_version=new.version, state=move.to_state, version=row.version + 1,
             updated_at=now, next_deadline_at=_next_deadline(rt, old, new, row, move, now),
-            # the ladder may be shorter now: a level past its top would name no step
-            escalation_level=min(row.escalation_level, len(new.escalation)),
+            escalation_level=level,
             ledger_seq=tip.seq, ledger_head=tip.hash,
         )
     ).rowcount
     if changed != 1:
         raise VersionConflict(f"item {row.id} changed during the migration; nothing was changed")
-    level = min(row.escalation_level, len(new.escalation))
     if level != row.escalation_level:  # running items stay open: only the level can move
         rollups.note(rollups.Facts(row.org_path, True, row.due_at, row.escalation_level, None),
                      rollups.Facts(row.org_path, True, row.due_at, level, None))
