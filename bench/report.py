@@ -14,6 +14,8 @@ def render(report: dict[str, Any]) -> str:
                       "API GET /api/v1/items/{id}": reads["endpoints"]["item read"]}),
               f"item reads / ceiling: {reads['per_second'] / ceiling['per_second']:.2f} "
               "(target >= 0.5)", ""]
+    if "mixed" not in report:  # --calibrate-only
+        return "\n".join(lines)
     empty: dict[str, Any] = {"endpoints": {}}
     alone = (report["dashboards_alone"]["phases"][0]["summary"]
              if "dashboards_alone" in report else empty)

@@ -1,7 +1,8 @@
 """The scale test: a million items on PostgreSQL, gunicorn and two workers, a mixed HTTP load.
 
     .venv/bin/python bench/scale.py [--items 1000000] [--seconds 60] [--users 16] [--keep]
-                                    [--read-seconds 10] [--plans PATH] [--json PATH]
+                                    [--read-seconds 10] [--rounds 2] [--plans PATH] [--json PATH]
+    .venv/bin/python bench/scale.py --reuse DATABASE --instance PATH [--calibrate-only]
 
 1. Creates a uniquely named database on the PostgreSQL server of SANDAN_TEST_POSTGRES_URL
    (default postgresql://postgres@127.0.0.1:5432/test) and builds it with bench/seeding.py: the
@@ -14,7 +15,8 @@
    bench/ceiling.py. The settings come from deploy/gunicorn.conf.py when it exists, else from
    the flags in GUNICORN_FLAGS; the report says which.
 3. Runs bench/load.py in a separate process: alternately the ceiling and the API's item read,
-   --read-seconds each, twice (the better of each pair is reported); then starts two
+   --read-seconds each, --rounds times (the best of each is reported; --calibrate-only stops
+   there, to re-measure the ratio on a kept database after a change); then starts two
    `sandan worker` processes (sweeps every few seconds, with a share of the items already due)
    and runs the mixed load for --seconds.
 4. Stops everything, runs `sandan ledger verify`, and checks every transition the server
@@ -76,6 +78,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="the mixed load's length")
     parser.add_argument("--read-seconds", type=float, default=10,
                         help="each ceiling and item-read phase's length")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="ceiling and item-read phases run alternately this many times each "
+                             "(the best of each is reported)")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="only the ceiling and item-read phases (with --reuse: a quick "
+                             "re-measure of the ratio after a change)")
     parser.add_argument("--users", type=int, default=16, help="concurrent virtual users")
     parser.add_argument("--due", type=float, default=0.005,
                         help="share of open items already due when the load starts")
@@ -153,7 +161,8 @@ def run(args: argparse.Namespace, url: str, instance: Path, env: dict[str, str]
     report: dict[str, Any] = {"machine": describe_machine(url), "args": vars(args),
                               "seeded": seed_summary(rt, seeded)}
     baseline = serve_and_load(args, env, instance, rt, tokens, report)
-    report["checks"] = checks(rt, env, baseline, report["mixed"]["phases"][0])
+    if not args.calibrate_only:
+        report["checks"] = checks(rt, env, baseline, report["mixed"]["phases"][0])
     if args.plans:
         from bench.plans import write_plans
 
@@ -172,8 +181,10 @@ def serve_and_load(args: argparse.Namespace, env: dict[str, str], instance: Path
                 "dashboards": dashboard_paths(servers.app_url, tokens)}
         report["dashboards"] = plan["dashboards"]
         calibrate = [{"name": n, "seconds": args.read_seconds}
-                     for n in ("ceiling", "reads", "ceiling", "reads")]
+                     for _ in range(args.rounds) for n in ("ceiling", "reads")]
         report["calibration"] = drive({**plan, "phases": calibrate}, instance, "calibrate")
+        if args.calibrate_only:
+            return 0
         if plan["dashboards"]:
             report["dashboards_alone"] = drive({**plan, "phases": [{
                 "name": "dashboards", "seconds": 2 * args.read_seconds, "users": 4}]},

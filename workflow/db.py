@@ -9,7 +9,9 @@ listener on an engine, such as the `begin` hook that says BEGIN, makes SQLAlchem
 around every statement it runs, which costs a tenth of a transition. The write engine has no such
 listener; its sessions say BEGIN IMMEDIATE from a session hook (`write_sessions`) and bare
 connections through `begin_write`. The transition hot path runs its three statements through
-`DriverStatement` (the reasons are in docs/benchmarks.md).
+`DriverStatement`, and so do the two hottest reads, signing a token in and reading one item,
+which make its rows into detached objects with `as_loaded` (the reasons are in
+docs/benchmarks.md).
 
 PostgreSQL connections are not pinged on every checkout (that was a round trip per request, a
 quarter of a web worker's time): only a connection that sat unused in the pool for
@@ -23,13 +25,20 @@ arrive after it; docs/scaling.md explains the choice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from sqlalchemy import BigInteger, Integer, MetaData, String, event, exc
+from sqlalchemy import BigInteger, Integer, MetaData, String, Table, event, exc
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, create_engine, result_tuple
-from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Session,
+    SessionTransaction,
+    class_mapper,
+    make_transient_to_detached,
+    sessionmaker,
+)
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -51,6 +60,9 @@ PathString = String(1000).with_variant(String(1000, collation="C"), "postgresql"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_M = TypeVar("_M", bound=Base)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -192,8 +204,28 @@ def _is_memory(engine: Engine) -> bool:
     return not database or database == ":memory:"
 
 
+def as_loaded(model: type[_M], values: Mapping[str, Any]) -> _M:
+    """An ORM object made from a row's values, as though a session had loaded it and closed.
+
+    The hottest reads (signing a token in, reading one item) fetch Core rows through
+    `DriverStatement`: the ORM's loading of the same rows cost more than the statements. The
+    object is detached with a clean history, like one whose session has ended; an attribute
+    not given is expired, so touching it raises DetachedInstanceError rather than loading.
+    """
+    instance: _M = class_mapper(model).class_manager.new_instance()
+    instance.__dict__.update(values)  # no attribute events: nothing is being changed
+    make_transient_to_detached(instance)
+    return instance
+
+
+def columns_of(row: Row[Any], prefix: str, table: Table) -> dict[str, Any]:
+    """The values of `table`'s columns in a row that selected them labelled `prefix` + key."""
+    mapping = row._mapping
+    return {c.key: mapping[prefix + c.key] for c in table.c}
+
+
 class DriverStatement:
-    """A fixed statement of the transition hot path, compiled once and run on the DB-API cursor.
+    """A fixed statement of a hot path, compiled once and run on the DB-API cursor.
 
     `Connection.execute` re-derives everything about a statement on every call (cache key,
     compiled-cache lookup, execution context, parameter and result processing): some 15-20 µs a
@@ -217,15 +249,26 @@ class DriverStatement:
         """The first row of a SELECT (None when there is none)."""
         if _watched(connection):
             return connection.execute(self.statement, params).first()
+        rows = self._fetch(connection, params, lambda cursor: [r for r in [cursor.fetchone()] if r])
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, params: dict[str, Any]) -> list[Row[Any]]:
+        """Every row of a SELECT."""
+        if _watched(connection):
+            return list(connection.execute(self.statement, params).all())
+        return self._fetch(connection, params, lambda cursor: cursor.fetchall())
+
+    def _fetch(self, connection: Connection, params: dict[str, Any],
+               fetch: Callable[[Any], Sequence[Sequence[Any]]]) -> list[Row[Any]]:
         plan = self._plan(connection, params)
         cursor = plan.run(connection, params)
         try:
-            raw = cursor.fetchone()
+            raws = fetch(cursor)
         except BaseException as exc:
             cursor.close()
             _raise(connection, exc, plan.sql, params, cursor)
         try:
-            return None if raw is None else plan.row(raw, cursor)
+            return [plan.row(raw, cursor) for raw in raws]
         finally:
             cursor.close()
 
@@ -275,13 +318,14 @@ class _Plan:
 
     def __init__(self, dialect: Dialect, sql: str, names: tuple[str, ...],
                  keys: tuple[str, ...] | None, processors: tuple[Callable[[Any], Any] | None, ...],
-                 columns: tuple[Any, ...]) -> None:
+                 columns: tuple[Any, ...], constants: dict[str, Any]) -> None:
         self.dialect = dialect
         self.sql = sql
         self.names = names  # the parameters in the order the driver takes them
         self.keys = keys  # their names for a named paramstyle; None when positional
         self.processors = processors
         self.binders = tuple(zip(names, processors, strict=True))
+        self.constants = constants  # the values a statement carries itself (`kind = 'rectifies'`)
         self.columns = columns  # a SELECT's result columns
         self.make_row = result_tuple([c.key for c in columns])
         # a SELECT's result processors, from the first result's description as SQLAlchemy does
@@ -293,8 +337,10 @@ class _Plan:
         cls, statement: Select[Any] | UpdateBase, dialect: Dialect, names: Sequence[str]
     ) -> _Plan:
         compiled = statement.compile(dialect=dialect, column_keys=list(names))
-        order = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-        if set(order) != set(names):
+        values = compiled.construct_params(_check=False)  # every parameter, None when required
+        order = tuple(compiled.positiontup or ()) if compiled.positional else tuple(values)
+        constants = {n: values[n] for n in order if n not in names}
+        if set(names) - set(order) or any(compiled.binds[n].required for n in constants):
             raise ValueError(f"parameters {sorted(names)} do not bind {sorted(order)} one to one")
         processors = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -303,9 +349,11 @@ class _Plan:
         escaped = compiled.escaped_bind_names
         keys = None if compiled.positional else tuple(escaped.get(n, n) for n in order)
         columns = tuple(getattr(statement, "selected_columns", ()))
-        return cls(dialect, compiled.string, order, keys, processors, columns)
+        return cls(dialect, compiled.string, order, keys, processors, columns, constants)
 
     def bind(self, params: dict[str, Any]) -> list[Any] | dict[str, Any]:
+        if self.constants:
+            params = {**self.constants, **params}
         values = [
             params[name] if process is None else process(params[name])
             for name, process in self.binders
