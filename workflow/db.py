@@ -208,7 +208,8 @@ def as_loaded(model: type[_M], values: Mapping[str, Any]) -> _M:
     """An ORM object made from a row's values, as though a session had loaded it and closed.
 
     The hottest reads (signing a token in, reading one item) fetch Core rows through
-    `DriverStatement`: the ORM's loading of the same rows cost more than the statements. The
+    `DriverStatement`, and list pages Core rows: the ORM's loading of the same rows cost more
+    than the statements (a page of 50 items took 2.8 times its query by hand). The
     object is detached with a clean history, like one whose session has ended; an attribute
     not given is expired, so touching it raises DetachedInstanceError rather than loading.
     """

@@ -18,7 +18,7 @@ from tests.workflow.helpers import attach, issue_task
 from workflow.access import Scope
 from workflow.db import Base, DriverStatement, as_loaded
 from workflow.models import Item, ItemEvidence, ItemLink, Organisation, Person
-from workflow.queries import item_detail
+from workflow.queries import ItemFilter, find_items, item_detail
 from workflow.runtime import Runtime
 from workflow.services import orgs, tokens
 
@@ -140,3 +140,18 @@ def test_as_loaded_leaves_what_it_was_not_given_unloaded() -> None:
     assert inspect(person).key == (Person, (7,), None)
     with pytest.raises(DetachedInstanceError):
         _ = person.email
+
+
+def test_a_list_page_holds_the_items_the_orm_loads(world: World) -> None:
+    rt = world.rt
+    ids = [issue_task(world, days=d) for d in (3, 9, 27)]
+    leader = Scope.of(world.person("leader"))
+    page = find_items(rt, leader, ItemFilter(unit_id=world.branch_a), limit=2)
+    rest = find_items(rt, leader, ItemFilter(unit_id=world.branch_a), limit=2,
+                      after=(page[-1].due_at, page[-1].id))
+    assert [i.id for i in page + rest] == ids  # soonest due first, keyset pages
+    with rt.read() as session:
+        expected = [_columns(session.get_one(Item, i)) for i in ids]
+    assert [_columns(i) for i in page + rest] == expected
+    for item in page + rest:
+        _clean_and_detached(item)

@@ -57,7 +57,6 @@ from workflow.queries import ItemFilter, Position, find_items
 from workflow.runtime import Runtime
 from workflow.services.forecasts import (
     FORECAST_DAYS,
-    consistent_reads,
     soonest_first,
     stored_forecast,
 )
@@ -463,11 +462,10 @@ def escalation_forecast(
         raise InvalidInput(f"days must be 1 to {MAX_FORECAST_DAYS}", fields={"days": [str(days)]})
     scope = scope_of(actor)
     now = rt.clock.now()
-    with rt.read() as session:
-        consistent_reads(session)
+    with rt.read(snapshot=False) as session:
         unit = reachable_unit(session, scope, org_id)
-        stored = stored_forecast(session, unit.id, unit.path, days=days, now=now, limit=limit,
-                                 max_age=rt.settings.forecast_max_age)
+        stored = stored_forecast(session.connection(), unit.id, unit.path, days=days, now=now,
+                                 limit=limit, max_age=rt.settings.forecast_max_age)
     if stored is None:
         return live_forecast(rt, unit, now, days=days, limit=limit)
     entries = [ForecastEntry(*entry) for entry in stored.entries]

@@ -19,8 +19,8 @@ writes never interleave (on SQLite the one worker's transaction is BEGIN IMMEDIA
 
 The dashboard uses the snapshot when it is of the asked horizon and fresh (`as_of` not in the
 future and no older than SANDAN_FORECAST_MAX_AGE) and computes live otherwise. The read is one
-REPEATABLE READ transaction on PostgreSQL, so the snapshot row, the counts and the entries come
-from one refresh even when a worker commits the next one in between.
+statement (`STORED`), so the snapshot row, the counts and the entries come from one refresh even
+when a worker commits the next one in between, with no transaction around it.
 """
 
 from __future__ import annotations
@@ -30,12 +30,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, delete, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from workflow.access import subtree_bounds
 from workflow.clock import as_utc
+from workflow.db import UTCDateTime
 from workflow.models import ForecastCount, ForecastEscalation, ForecastSnapshot, Item
 from workflow.rollups import ancestors
 from workflow.runtime import Runtime
@@ -53,20 +66,38 @@ _COUNTS = ForecastCount.__table__
 _ITEMS = Item.__table__
 _IN_SUBTREE = (_ENTRIES.c.org_path >= bindparam("low"), _ENTRIES.c.org_path < bindparam("high"))
 
-SNAPSHOT = (select(_SNAPSHOTS.c.as_of, _SNAPSHOTS.c.until, _SNAPSHOTS.c.days)
-            .where(_SNAPSHOTS.c.name == ESCALATIONS))
-#: (level, action, count, first seq) under a unit: the first seq orders the actions as the
-#: live forecast lists them (by their first escalation)
-COUNTS = (select(_COUNTS.c.level, _COUNTS.c.action, _COUNTS.c.n, _COUNTS.c.first_seq)
-          .where(_COUNTS.c.org_id == bindparam("org_id")))
 _FIRST = (select(_ENTRIES.c.seq, _ENTRIES.c.item_id, _ENTRIES.c.at, _ENTRIES.c.level,
                  _ENTRIES.c.action)
           .where(*_IN_SUBTREE).order_by(_ENTRIES.c.seq)
           .limit(bindparam("limit", type_=Integer)).subquery("first"))
-#: the subtree's first `limit` escalations with their items' titles: the limit before the join
-ENTRIES = (select(_FIRST.c.item_id, _ITEMS.c.title, _FIRST.c.at, _FIRST.c.level,
-                  _FIRST.c.action)
-           .join_from(_FIRST, _ITEMS, _ITEMS.c.id == _FIRST.c.item_id).order_by(_FIRST.c.seq))
+
+
+def _nothing(type_: Any) -> Any:
+    """A typed NULL: PostgreSQL takes a UNION column's type from its branches, never from an
+    untyped NULL (two of them make it text)."""
+    return cast(null(), type_)
+
+
+#: a unit's part of the stored forecast in one statement, which sees one snapshot on either
+#: database, so all three parts come from one refresh even when a worker commits the next one
+#: meanwhile: part 0 the snapshot row (`level` its horizon in days), part 1 the unit's counts per
+#: level and action (`seq` the first escalation's, to order the actions as the live forecast
+#: does), part 2 the subtree's first `limit` escalations with their items' titles (the limit
+#: before the join)
+STORED = union_all(
+    select(literal_column("0").label("part"), _SNAPSHOTS.c.as_of.label("at"),
+           _SNAPSHOTS.c.until, _SNAPSHOTS.c.days.label("level"), _nothing(String).label("action"),
+           _nothing(Integer).label("n"), _nothing(Integer).label("seq"),
+           _nothing(Integer).label("item_id"), _nothing(String).label("title"))
+    .where(_SNAPSHOTS.c.name == ESCALATIONS),
+    select(literal_column("1"), _nothing(UTCDateTime), _nothing(UTCDateTime), _COUNTS.c.level,
+           _COUNTS.c.action, _COUNTS.c.n, _COUNTS.c.first_seq, _nothing(Integer),
+           _nothing(String))
+    .where(_COUNTS.c.org_id == bindparam("org_id")),
+    select(literal_column("2"), _FIRST.c.at, _nothing(UTCDateTime), _FIRST.c.level,
+           _FIRST.c.action, _nothing(Integer), _FIRST.c.seq, _FIRST.c.item_id, _ITEMS.c.title)
+    .join_from(_FIRST, _ITEMS, _ITEMS.c.id == _FIRST.c.item_id),
+).order_by("part", "seq")
 
 Entry = tuple[int, str, datetime, int, str]  # item id, title, at, level, action
 
@@ -167,36 +198,29 @@ def _recent(rt: Runtime, stored: datetime | None, moment: datetime) -> bool:
 
 # -- the dashboard's read -----------------------------------------------------------------------
 
-def consistent_reads(session: Session) -> None:
-    """Let the rest of this read see one snapshot of the database (PostgreSQL; a SQLite read
-    transaction does already). Must be the read's first statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-
-
-def stored_forecast(session: Session, org_id: int, path: str, *, days: int, now: datetime,
-                    max_age: float, limit: int) -> Stored | None:
+def stored_forecast(connection: Connection, org_id: int, path: str, *, days: int,
+                    now: datetime, max_age: float, limit: int) -> Stored | None:
     """The unit's part of the stored forecast (`path` is its path), or None when none fits
-    (another horizon, too old, or ahead of `now`). Call `consistent_reads` first in the read."""
-    connection = session.connection()
-    snapshot = connection.execute(SNAPSHOT).first()
-    if snapshot is None or not _fresh(snapshot, days, now, max_age):
-        return None
-    counts = connection.execute(COUNTS, {"org_id": org_id}).all()
+    (another horizon, too old, or ahead of `now`): one statement (`STORED`)."""
     low, high = subtree_bounds(path)
-    rows = connection.execute(ENTRIES, {"low": low, "high": high, "limit": limit}).all()
+    rows = connection.execute(STORED, {"org_id": org_id, "low": low, "high": high,
+                                       "limit": limit}).all()
+    snapshot = rows[0] if rows and rows[0].part == 0 else None
+    if snapshot is None or not _fresh(snapshot.at, snapshot.level, days, now, max_age):
+        return None
     levels: dict[int, int] = {}
     actions: dict[str, tuple[int, int]] = {}  # action → (first seq, count)
-    for level, action, count, first in counts:
-        levels[level] = levels.get(level, 0) + count
-        seen, total = actions.get(action, (first, 0))
-        actions[action] = (min(seen, first), total + count)
+    for row in rows:
+        if row.part == 1:
+            levels[row.level] = levels.get(row.level, 0) + row.n
+            seen, total = actions.get(row.action, (row.seq, 0))
+            actions[row.action] = (min(seen, row.seq), total + row.n)
     ordered = sorted(actions.items(), key=lambda pair: pair[1][0])
-    return Stored(snapshot.as_of, snapshot.until, dict(sorted(levels.items())),
+    return Stored(snapshot.at, snapshot.until, dict(sorted(levels.items())),
                   {action: count for action, (_first, count) in ordered},
-                  [(row.item_id, row.title, row.at, row.level, row.action) for row in rows])
+                  [(row.item_id, row.title, row.at, row.level, row.action)
+                   for row in rows if row.part == 2])
 
 
-def _fresh(snapshot: Any, days: int, now: datetime, max_age: float) -> bool:
-    return (snapshot.days == days and snapshot.as_of <= now
-            and now - snapshot.as_of <= timedelta(seconds=max_age))
+def _fresh(as_of: datetime, horizon: int, days: int, now: datetime, max_age: float) -> bool:
+    return horizon == days and as_of <= now and now - as_of <= timedelta(seconds=max_age)
