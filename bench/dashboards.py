@@ -255,6 +255,8 @@ class Raw:
     def __init__(self, rt: Runtime, backend: str) -> None:
         self.backend = backend
         self.conn = rt.engine.raw_connection().driver_connection
+        if backend == "postgresql":  # as the engine's reads: no BEGIN/ROLLBACK round trips
+            self.conn.autocommit = True
         self.mark = "?" if backend == "sqlite" else "%s"
         self.max_age = rt.settings.forecast_max_age
 
@@ -263,8 +265,6 @@ class Raw:
         cur.execute(sql.replace("?", self.mark), params)
         found = cur.fetchall()
         cur.close()
-        if self.backend == "postgresql":
-            self.conn.rollback()
         return found
 
     def overdue(self, org_id: int, path: str) -> dict[int, dict[int, int]]:
@@ -337,35 +337,31 @@ class Raw:
 
     def forecast(self, org_id: int, path: str, limit: int = 50
                  ) -> tuple[dict[int, int], dict[str, int], list[tuple[Any, ...]]] | None:
-        """The stored forecast by hand, in one read that sees one snapshot (REPEATABLE READ on
-        PostgreSQL): the snapshot row, the unit's counts per level and action (ordered by their
-        first escalation), the first `limit` entries with their items' titles."""
-        cur = self.conn.cursor()
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
-                    if self.backend == "postgresql" else "BEGIN")
-        cur.execute("SELECT as_of, days FROM forecast_snapshots WHERE name = 'escalations'")
-        snapshot = cur.fetchone()
-        if snapshot is None or snapshot[1] != FORECAST_DAYS or not (
-                timedelta(0) <= NOW - _utc(snapshot[0]) <= timedelta(seconds=self.max_age)):
-            self.conn.rollback()
+        """The stored forecast by hand, in one statement (so from one snapshot): the snapshot
+        row, the unit's counts per level and action, the first `limit` entries with their
+        items' titles."""
+        typed = ("CAST(NULL AS TEXT)", "CAST(NULL AS INTEGER)")
+        rows = self.rows(self._sql(
+            f"SELECT 0 AS part, as_of, days, {typed[0]}, {typed[1]}, {typed[1]}, {typed[1]}, "
+            f"{typed[0]} FROM forecast_snapshots WHERE name = 'escalations' "
+            "UNION ALL SELECT 1, NULL, level, action, n, first_seq, NULL, NULL "
+            "FROM forecast_counts WHERE org_id = ? "
+            "UNION ALL SELECT 2, f.at, f.level, f.action, NULL, f.seq, f.item_id, i.title "
+            "FROM (SELECT seq, item_id, at, level, action FROM forecast_escalations "
+            "WHERE org_path >= ? AND org_path < ? ORDER BY seq LIMIT ?) f "
+            "JOIN items i ON i.id = f.item_id ORDER BY 1, 6"),
+            (org_id, path, path[:-1] + "0", limit))
+        if not rows or rows[0][0] != 0 or rows[0][2] != FORECAST_DAYS or not (
+                timedelta(0) <= NOW - _utc(rows[0][1]) <= timedelta(seconds=self.max_age)):
             return None
-        cur.execute(self._sql("SELECT level, action, n, first_seq FROM forecast_counts "
-                              "WHERE org_id = ? ORDER BY 4"), (org_id,))
-        counts = cur.fetchall()
-        bounds = (path, path[:-1] + "0")
-        cur.execute(self._sql(
-            "SELECT f.item_id, i.title, f.at, f.level, f.action FROM (SELECT seq, item_id, at, "
-            "level, action FROM forecast_escalations WHERE org_path >= ? AND org_path < ? "
-            "ORDER BY seq LIMIT ?) f JOIN items i ON i.id = f.item_id ORDER BY f.seq"),
-            (*bounds, limit))
-        entries = cur.fetchall()
-        cur.close()
-        self.conn.rollback()
         levels: dict[int, int] = {}
         actions: dict[str, int] = {}
-        for level, action, count, _first in counts:
-            levels[level] = levels.get(level, 0) + count
-            actions[action] = actions.get(action, 0) + count
+        for _part, _at, level, action, count, _first, _item, _title in rows:
+            if _part == 1:
+                levels[level] = levels.get(level, 0) + count
+                actions[action] = actions.get(action, 0) + count
+        entries = [(item, title, at, level, action)
+                   for part, at, level, action, _n, _seq, item, title in rows if part == 2]
         return dict(sorted(levels.items())), actions, entries
 
     def _sql(self, sql: str) -> str:
