@@ -254,7 +254,8 @@ class Raw:
 
     def __init__(self, rt: Runtime, backend: str) -> None:
         self.backend = backend
-        self.conn = rt.engine.raw_connection().driver_connection
+        self._pooled = rt.engine.raw_connection()  # held: out of the engine's pool meanwhile
+        self.conn = self._pooled.driver_connection
         if backend == "postgresql":  # as the engine's reads: no BEGIN/ROLLBACK round trips
             self.conn.autocommit = True
         self.mark = "?" if backend == "sqlite" else "%s"
