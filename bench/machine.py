@@ -29,5 +29,5 @@ def describe_machine(postgres_url: str | None = None) -> dict[str, Any]:
             found["postgresql_settings"] = dict(conn.execute(
                 "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
                 "('shared_buffers', 'work_mem', 'max_connections', 'synchronous_commit', "
-                "'effective_cache_size', 'random_page_cost')").fetchall())
+                "'effective_cache_size', 'random_page_cost', 'autovacuum')").fetchall())
     return found

@@ -176,6 +176,23 @@ def test_the_stored_forecast_reads_indexes_only(world: World, backend: str) -> N
     assert "SCAN forecast" not in plan and "Seq Scan on forecast" not in plan, plan
 
 
+def test_a_refresh_leaves_the_planner_statistics_of_what_it_stored(
+        world: World, county: dict[str, int], backend: str) -> None:
+    """Each refresh replaces every row: the planner must not plan the next reads with the
+    statistics of the previous snapshot (or of the empty tables), whether or not autovacuum
+    runs."""
+    if backend != "postgresql":
+        pytest.skip("planner statistics by ANALYZE are PostgreSQL's")
+    assert refresh_forecast(world.rt)
+    with world.rt.engine.connect() as connection:
+        seen = dict(connection.exec_driver_sql(
+            "SELECT relname, reltuples FROM pg_class "
+            "WHERE relname IN ('forecast_escalations', 'forecast_counts')").all())
+        stored = {t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+                  for t in seen}
+    assert all(stored.values()) and seen == {t: float(n) for t, n in stored.items()}
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "soon"])
 def test_a_bad_max_age_is_refused_by_name(value: str) -> None:
     with pytest.raises(ConfigError, match="SANDAN_FORECAST_MAX_AGE"):

@@ -50,7 +50,7 @@ from workflow.access import subtree_bounds
 from workflow.clock import as_utc
 from workflow.db import UTCDateTime
 from workflow.models import ForecastCount, ForecastEscalation, ForecastSnapshot, Item
-from workflow.rollups import ancestors
+from workflow.rollups import analyze, ancestors
 from workflow.runtime import Runtime
 from workflow.services.sweep_events import Action
 from workflow.services.sweeps import forecast
@@ -170,6 +170,7 @@ def _replace(rt: Runtime, connection: Connection, snapshot: dict[str, Any],
         connection.execute(delete(model))
         for start in range(0, len(values), 10_000):
             connection.execute(insert(model), values[start:start + 10_000])
+    analyze(connection, _ENTRIES, _COUNTS)  # visible with the rows, at COMMIT
     return True
 
 
