@@ -40,7 +40,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 from sqlalchemy.types import DateTime, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -100,7 +100,26 @@ def make_engine(url: str, *, echo: bool = False,
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10,
                            pool_recycle=RECYCLE_AFTER)
     _ping_when_idle(engine, ping_idle_after)
+    _plan_with_the_values(engine)
     return engine
+
+
+def _plan_with_the_values(engine: Engine) -> None:
+    """Plan every statement with its own parameters (PostgreSQL's `plan_cache_mode`).
+
+    psycopg prepares a statement run five times on a connection, and PostgreSQL may then keep
+    one generic plan for it, chosen without the values. Over a tree that is wrong for the
+    ranges of paths every scope and dashboard reads: a generic plan fit for an enterprise's few
+    rows sorted the committee's 36,200 forecast escalations for its first 50 (9.3 ms against
+    0.7 ms planned with the values, at a million items). Prepared statements still save the
+    parsing; each execution is planned for its own range.
+    """
+
+    @event.listens_for(engine.pool, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
 
 
 def _ping_when_idle(engine: Engine, idle: float) -> None:
@@ -242,7 +261,7 @@ class DriverStatement:
     a lost connection is invalidated, exactly as from `execute`.
     """
 
-    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase) -> None:
         self.statement = statement
         self._plans: dict[tuple[Dialect, tuple[str, ...]], _Plan] = {}
 
@@ -335,7 +354,8 @@ class _Plan:
 
     @classmethod
     def compile(
-        cls, statement: Select[Any] | UpdateBase, dialect: Dialect, names: Sequence[str]
+        cls, statement: Select[Any] | CompoundSelect[Any] | UpdateBase, dialect: Dialect,
+        names: Sequence[str],
     ) -> _Plan:
         compiled = statement.compile(dialect=dialect, column_keys=list(names))
         values = compiled.construct_params(_check=False)  # every parameter, None when required

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from workflow import rollups
 from workflow.access import Scope, in_subtree
 from workflow.clock import as_utc
+from workflow.db import DriverStatement
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import ClosureCount, Item, Organisation, OverdueCount, Person, RollupMark
 from workflow.queries import ItemFilter, Position, find_items
@@ -142,7 +143,7 @@ class EscalationForecast:
 
 def reachable_unit(session: Session, scope: Scope, org_id: int) -> Unit:
     """The unit if the actor holds a role in or inspects its subtree; NotFound otherwise."""
-    row = session.execute(UNIT, {"org_id": org_id}).first()
+    row = _RUN[UNIT].first(session.connection(), {"org_id": org_id})
     if row is None or not within(row.path, scope.org_paths()):
         raise NotFound(f"organisation {org_id} not found")
     return Unit(*row)
@@ -180,7 +181,7 @@ def overdue_board(rt: Runtime, actor: Person | Scope, org_id: int) -> OverdueBoa
     # no statement needs another's snapshot: no transaction around them (snapshot=False)
     with rt.read(snapshot=False) as session:
         connection = session.connection()
-        rows = connection.execute(BOARD_UNITS, {"org_id": org_id}).all()
+        rows = _RUN[BOARD_UNITS].all(connection, {"org_id": org_id})
         unit, children, mark, rolled = _board_units(rows, scope, org_id)
         if mark is None:
             per_child = _child_counts(connection, unit, now)
@@ -298,7 +299,7 @@ def _rolled_counts(connection: Connection, unit: Unit, rolled: dict[int, Counter
     start, end, sign = (mark, now, 1) if now >= mark else (now, mark, -1)
     depth = len(rollups.ancestors(unit.path))
     own: dict[int, int] = {}
-    for is_own, path, level, n in connection.execute(OWN_AND_DUE, {
+    for is_own, path, level, n in _RUN[OWN_AND_DUE].all(connection, {
             "now": now, "start": start, "end": end, "path": unit.path,
             "length": len(unit.path)}):
         below = rollups.ancestors(path)
@@ -393,8 +394,8 @@ def _rolled_closures(connection: Connection, scope: Scope, org_id: int, edges: l
     hours = [rollups.hour_of(edge) for edge in edges]
     steps = {b - a for a, b in zip(hours, hours[1:], strict=False)}
     if len(steps) == 1:  # equal buckets (weeks without a clock change): arithmetic, no CASE
-        rows = connection.execute(EVEN_CLOSURES, {"org_id": org_id, "first": hours[0],
-                                                  "last": hours[-1], "step": steps.pop()}).all()
+        rows = _RUN[EVEN_CLOSURES].all(connection, {"org_id": org_id, "first": hours[0],
+                                                    "last": hours[-1], "step": steps.pop()})
     else:
         rows = connection.execute(rolled_closure_query(len(edges) - 1), {
             "org_id": org_id, **{f"h{n}": hour for n, hour in enumerate(hours)}}).all()
@@ -435,6 +436,12 @@ def _closures_of_unit(bucket: ColumnElement[Any], first: str, last: str) -> Sele
 EVEN_CLOSURES = _with_unit(_closures_of_unit(
     (_CLOSURES.c.hour - bindparam("first", type_=Integer)) // bindparam("step", type_=Integer),
     "first", "last"))
+
+
+#: the dashboards' fixed statements, compiled once and run on the driver's cursor: a dashboard is
+#: a few small statements, and `Connection.execute`'s work per statement was most of its cost
+_RUN = {statement: DriverStatement(statement)
+        for statement in (UNIT, BOARD_UNITS, OWN_AND_DUE, EVEN_CLOSURES)}
 
 
 @lru_cache(maxsize=MAX_PERIODS)

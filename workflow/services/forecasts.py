@@ -48,7 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.access import subtree_bounds
 from workflow.clock import as_utc
-from workflow.db import UTCDateTime
+from workflow.db import DriverStatement, UTCDateTime
 from workflow.models import ForecastCount, ForecastEscalation, ForecastSnapshot, Item
 from workflow.rollups import analyze, ancestors
 from workflow.runtime import Runtime
@@ -98,6 +98,8 @@ STORED = union_all(
            _FIRST.c.action, _nothing(Integer), _FIRST.c.seq, _FIRST.c.item_id, _ITEMS.c.title)
     .join_from(_FIRST, _ITEMS, _ITEMS.c.id == _FIRST.c.item_id),
 ).order_by("part", "seq")
+
+_STORED = DriverStatement(STORED)
 
 Entry = tuple[int, str, datetime, int, str]  # item id, title, at, level, action
 
@@ -204,8 +206,7 @@ def stored_forecast(connection: Connection, org_id: int, path: str, *, days: int
     """The unit's part of the stored forecast (`path` is its path), or None when none fits
     (another horizon, too old, or ahead of `now`): one statement (`STORED`)."""
     low, high = subtree_bounds(path)
-    rows = connection.execute(STORED, {"org_id": org_id, "low": low, "high": high,
-                                       "limit": limit}).all()
+    rows = _STORED.all(connection, {"org_id": org_id, "low": low, "high": high, "limit": limit})
     snapshot = rows[0] if rows and rows[0].part == 0 else None
     if snapshot is None or not _fresh(snapshot.at, snapshot.level, days, now, max_age):
         return None
