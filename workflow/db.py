@@ -267,14 +267,14 @@ class DriverStatement:
 
     def first(self, connection: Connection, params: dict[str, Any]) -> Row[Any] | None:
         """The first row of a SELECT (None when there is none)."""
-        if _watched(connection):
+        if watched(connection):
             return connection.execute(self.statement, params).first()
         rows = self._fetch(connection, params, lambda cursor: [r for r in [cursor.fetchone()] if r])
         return rows[0] if rows else None
 
     def all(self, connection: Connection, params: dict[str, Any]) -> list[Row[Any]]:
         """Every row of a SELECT."""
-        if _watched(connection):
+        if watched(connection):
             return list(connection.execute(self.statement, params).all())
         return self._fetch(connection, params, lambda cursor: cursor.fetchall())
 
@@ -294,7 +294,7 @@ class DriverStatement:
 
     def rowcount(self, connection: Connection, params: dict[str, Any]) -> int:
         """Run an INSERT or UPDATE; the number of rows it matched."""
-        if _watched(connection):
+        if watched(connection):
             return connection.execute(self.statement, params).rowcount
         plan = self._plan(connection, params)
         cursor = plan.run(connection, params)
@@ -311,12 +311,20 @@ class DriverStatement:
         return plan
 
 
-def _watched(connection: Connection) -> bool:
-    # when `Connection.execute` would do more than compile (cached) and call the driver: events
-    # (its own, its engine's, its dialect's), echo or logging, a schema map, no healthy transaction
+#: the connection events `Connection.execute` fires around a statement (others, such as the
+#: `engine_connect` listener that sets an engine's isolation level or SQLite's `begin`, fire
+#: once per connection or transaction and see nothing of the statements)
+_STATEMENT_EVENTS = ("before_execute", "after_execute", "before_cursor_execute",
+                     "after_cursor_execute")
+
+
+def watched(connection: Connection) -> bool:
+    # when `Connection.execute` would do more than compile (cached) and call the driver: a
+    # listener to its statements (the connection's, its engine's, its dialect's), echo or
+    # logging, a schema map, no healthy transaction
+    dispatch = connection.dispatch
     return bool(
-        connection._has_events
-        or connection.engine._has_events
+        any(getattr(dispatch, name) for name in _STATEMENT_EVENTS)
         or connection.dialect._has_events
         or connection._echo
         or connection.invalidated
