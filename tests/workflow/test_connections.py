@@ -114,16 +114,3 @@ def test_a_first_read_is_repeated_on_a_new_connection_after_a_restart(
         with rt.read() as session:  # the request's later reads use the new connection
             assert session.scalar(select(Organisation.id).limit(1)) is not None
 
-
-def test_every_postgresql_connection_plans_with_the_values(world: World, backend: str) -> None:
-    """Generic plans of prepared statements ignore how wide a path range is (a committee's or an
-    enterprise's): every connection, new or replaced, plans each execution for its values."""
-    if backend != "postgresql":
-        pytest.skip("plan_cache_mode is PostgreSQL's")
-    rt = world.rt
-    with rt.read(snapshot=False) as session:
-        assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
-    rt.engine.dispose()
-    with rt.transaction() as session:  # a write, on a connection opened anew
-        assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
-        assert session.execute(text("SHOW transaction_isolation")).scalar() == "read committed"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select, text
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from tests.conftest import World
@@ -162,3 +162,28 @@ def test_a_list_page_holds_the_items_the_orm_loads(world: World) -> None:
     assert [_columns(i) for i in page + rest] == expected
     for item in page + rest:
         _clean_and_detached(item)
+
+
+def test_only_lookups_by_key_are_prepared_on_postgresql(world: World, backend: str) -> None:
+    """A prepared statement may be given a generic plan, blind to its values: the hot lookups by
+    key are prepared, a range of the tree and every other statement is planned each time."""
+    if backend != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    rt = world.rt
+    item_id = issue_task(world)
+    ranged = DriverStatement(select(Item.id).where(Item.org_path >= bindparam("low"),
+                                                   Item.org_path < bindparam("high")),
+                             prepare=False)
+    scope = Scope.of(world.person("handler_a"))
+    with rt.shared_reads():  # one connection throughout
+        for _ in range(8):
+            item_detail(rt, scope, item_id, history=False)
+            find_items(rt, scope, ItemFilter(unit_id=world.branch_a))
+            with rt.read(snapshot=False) as session:
+                assert ranged.all(session.connection(), {"low": "/", "high": "0"})
+        with rt.read(snapshot=False) as session:
+            prepared = session.execute(text("SELECT statement FROM pg_prepared_statements"))
+            statements = [" ".join(s.split()) for s in prepared.scalars()]
+    assert any("FROM items JOIN organisations" in s for s in statements), statements
+    assert not any("items.org_path >=" in s for s in statements), statements
+    assert not any("ORDER BY items.due_at" in s for s in statements), statements

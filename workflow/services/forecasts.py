@@ -99,7 +99,8 @@ STORED = union_all(
     .join_from(_FIRST, _ITEMS, _ITEMS.c.id == _FIRST.c.item_id),
 ).order_by("part", "seq")
 
-_STORED = DriverStatement(STORED)
+#: planned for its values each time: the same plan cannot fit a committee's range and a unit's
+_STORED = DriverStatement(STORED, prepare=False)
 
 Entry = tuple[int, str, datetime, int, str]  # item id, title, at, level, action
 
