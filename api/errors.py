@@ -26,6 +26,7 @@ from workflow.errors import (
     NotAuthenticated,
     NotFound,
     SandanError,
+    TimedOut,
     TooLarge,
     VersionConflict,
 )
@@ -37,6 +38,7 @@ STATUS: dict[type[SandanError], int] = {
     NotFound: 404,
     VersionConflict: 409,
     TooLarge: 413,
+    TimedOut: 503,
     InvalidInput: 422,
     InvalidTransition: 422,
     DefinitionError: 422,
@@ -55,6 +57,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -93,9 +96,11 @@ def sandan_error(error: SandanError) -> Response:
     """An engine error raised by an API view (or its before_request checks)."""
     status = status_of(error)
     headers = {"WWW-Authenticate": 'Bearer realm="sandan"'} if status == 401 else None
-    message = error.message if status < 500 else "internal error"
-    return error_response(status, error.code, message, error.details if status < 500 else {},
-                          headers)
+    if status == 503:  # the database cancelled a slow statement: say so, and when to retry
+        headers = {"Retry-After": "5"}
+    told = status < 500 or status == 503
+    return error_response(status, error.code, error.message if told else "internal error",
+                          error.details if told else {}, headers)
 
 
 def integrity_error(error: IntegrityError) -> Response:

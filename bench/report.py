@@ -9,7 +9,8 @@ def render(report: dict[str, Any]) -> str:
     lines = [_machine(report["machine"]), _seeded(report["seeded"]),
              f"gunicorn: {report['gunicorn']}", ""]
     ceiling, reads = _best(report["calibration"]["phases"])
-    lines += ["calibration (the better of two runs each):",
+    rounds = sum(1 for p in report["calibration"]["phases"] if p["name"] == "reads")
+    lines += [f"calibration (the best of {rounds} runs each):",
               _table({"ceiling GET /ping": ceiling["endpoints"]["ceiling"],
                       "API GET /api/v1/items/{id}": reads["endpoints"]["item read"]}),
               f"item reads / ceiling: {reads['per_second'] / ceiling['per_second']:.2f} "

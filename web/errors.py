@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from workflow.errors import TimedOut
 
 #: status → (title, explanation) shown on the page
 MESSAGES = {
@@ -25,12 +27,16 @@ MESSAGES = {
                                       "and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; "
                                          "please try again later.")),
+    503: (_l("Taking too long"), _l("The database took too long to answer and nothing was "
+                                    "changed. Please try again in a moment, or ask for less at "
+                                    "a time.")),
 }
 
 
 def init_app(app: Flask) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, error_page)
+    app.register_error_handler(TimedOut, lambda _error: error_page(ServiceUnavailable()))
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:

@@ -64,6 +64,9 @@ class Settings:
     metrics_token: str | None = None
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     worker_metrics: str | None = None
+    #: seconds a web request's statement may run on PostgreSQL (0: no limit); workers and the CLI
+    #: are not limited (a refresh or `ledger verify` takes minutes at scale)
+    statement_timeout: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +117,7 @@ _KNOWN = {
     "SANDAN_METRICS_TOKEN",
     "SANDAN_METRICS_ALLOW",
     "SANDAN_WORKER_METRICS",
+    "SANDAN_STATEMENT_TIMEOUT",
     # read by the test suite only
     "SANDAN_TEST_POSTGRES_URL",
     "SANDAN_TEST_DATABASES",
@@ -175,6 +179,7 @@ def _read_operations(get: Any) -> dict[str, Any]:
         "metrics_allow": tuple(a.strip() for a in allow.split(",") if a.strip())
         if allow else ("127.0.0.1/32", "::1/128"),
         "worker_metrics": get("WORKER_METRICS"),
+        "statement_timeout": _whole(get, "STATEMENT_TIMEOUT", 30, minimum=0),
     }
 
 

@@ -93,9 +93,10 @@ RECYCLE_AFTER = 1800
 NEVER_PREPARE_BY_ITSELF = 2**31 - 1
 
 
-def make_engine(url: str, *, echo: bool = False,
-                ping_idle_after: float = PING_IDLE_AFTER) -> Engine:
-    """Create the engine for `url` with Sandan's connection settings."""
+def make_engine(url: str, *, echo: bool = False, ping_idle_after: float = PING_IDLE_AFTER,
+                statement_timeout: int = 0) -> Engine:
+    """Create the engine for `url` with Sandan's connection settings; with `statement_timeout`
+    (seconds, PostgreSQL) the server cancels any statement of its connections that runs longer."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
@@ -104,7 +105,21 @@ def make_engine(url: str, *, echo: bool = False,
                            pool_recycle=RECYCLE_AFTER,
                            connect_args={"prepare_threshold": NEVER_PREPARE_BY_ITSELF})
     _ping_when_idle(engine, ping_idle_after)
+    if statement_timeout:
+        _limit_statements(engine, statement_timeout)
     return engine
+
+
+def _limit_statements(engine: Engine, seconds: int) -> None:
+    """`SET statement_timeout` on each new connection: a web request's query held up (a lock
+    waited for, a plan gone wrong) is cancelled and answered, rather than holding a sync worker
+    until gunicorn kills it and the request with it."""
+
+    @event.listens_for(engine.pool, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+        dbapi_connection.commit()
 
 
 def _ping_when_idle(engine: Engine, idle: float) -> None:

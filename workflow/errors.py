@@ -81,6 +81,13 @@ class VersionConflict(SandanError):
     code = "version_conflict"
 
 
+class TimedOut(SandanError):
+    """The database cancelled a statement that ran past the statement timeout; nothing was
+    written. Retrying later, or narrowing the request, may succeed."""
+
+    code = "timeout"
+
+
 class LedgerError(SandanError):
     """The ledger could not be written or read as it must be."""
 

@@ -34,7 +34,7 @@ from workflow import rollups
 from workflow.clock import Clock, SystemClock
 from workflow.config import Settings
 from workflow.db import begin_write, make_engine, write_engine, write_sessions
-from workflow.errors import SandanError
+from workflow.errors import SandanError, TimedOut
 from workflow.registry import Registry
 
 if TYPE_CHECKING:
@@ -46,10 +46,12 @@ T = TypeVar("T")
 class Runtime:
     """Everything a service needs besides its own arguments."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, *,
+                 statement_timeout: int = 0) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        self.engine = make_engine(settings.database_url, echo=settings.sql_echo,
+                                  statement_timeout=statement_timeout)
         self._write_engine = write_engine(self.engine)
         self._writes = write_sessions(self._write_engine)
         self._reads = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -118,7 +120,8 @@ class Runtime:
         self._local.active = True
         rollups.begin()
         try:
-            with self._write_engine.connect() as connection, connection.begin():
+            with _timeouts_named(), self._write_engine.connect() as connection, \
+                    connection.begin():
                 begin_write(connection)
                 yield connection
                 rollups.flush(connection)  # the counts the items' changes moved, last
@@ -182,12 +185,13 @@ class Runtime:
         if commit:
             rollups.begin()
         try:
-            session.begin()
-            yield session
-            if commit:
-                if rollups.noted():  # the counts the items' changes moved, last
-                    rollups.flush(session.connection())
-                session.commit()
+            with _timeouts_named():
+                session.begin()
+                yield session
+                if commit:
+                    if rollups.noted():  # the counts the items' changes moved, last
+                        rollups.flush(session.connection())
+                    session.commit()
             # a read ends in close(), which rolls back without expiring what was loaded
         except BaseException:
             session.rollback()
@@ -222,6 +226,22 @@ class Runtime:
 
 #: SQLAlchemy's name of the isolation "level" without transactions
 AUTOCOMMIT = "AUTOCOMMIT"
+#: the SQLSTATE of a statement the server cancelled (PostgreSQL's statement_timeout)
+QUERY_CANCELED = "57014"
+
+
+@contextmanager
+def _timeouts_named() -> Iterator[None]:
+    """A statement the server cancelled for running too long becomes `TimedOut`, which every face
+    answers plainly (503 and code `timeout` in the API), instead of an unexpected error."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise TimedOut("the database cancelled a statement that ran longer than the statement "
+                       "timeout (SANDAN_STATEMENT_TIMEOUT); nothing was changed. Try again, or "
+                       "ask for less at a time") from exc
 
 
 class _StatementReadSession(Session):

@@ -157,6 +157,18 @@ def test_an_unexpected_error_shows_an_apology_and_no_traceback(app: Flask) -> No
     assert "secret internals" not in page and "Traceback" not in page
 
 
+def test_a_statement_the_database_cancelled_gets_a_page_saying_so(app: Flask) -> None:
+    from workflow.errors import TimedOut
+
+    def slow() -> str:  # what a page's read raises when the statement timeout cancels it
+        raise TimedOut("the database cancelled a statement")
+
+    app.add_url_rule("/slow", "slow", slow)
+    answer = app.test_client().get("/slow")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and "响应超时" in page and "未作任何更改" in page
+
+
 def test_the_api_keeps_its_json_errors(app: Flask) -> None:
     answer = app.test_client().get("/api/v1/no-such-thing")
     assert answer.status_code == 404 and answer.is_json and answer.json["code"] == "not_found"
