@@ -19,10 +19,10 @@ csrf = CSRFProtect()
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app around one Runtime (made from the environment when not given, its
     statements limited to SANDAN_STATEMENT_TIMEOUT)."""
-    if runtime is None:
-        settings = settings or Settings.from_env()
-        runtime = Runtime(settings, statement_timeout=settings.statement_timeout)
     rt = runtime
+    if rt is None:
+        settings = settings or Settings.from_env()
+        rt = Runtime(settings, statement_timeout=settings.statement_timeout)
     problems = production_problems(rt.settings)
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -56,7 +56,7 @@ def inbox_items(
 _ITEMS, _UNITS, _ATTACHED = Item.__table__, Organisation.__table__, ItemEvidence.__table__
 #: an item, its unit, its attachments (one row per attachment) and what its conditions count, so
 #: that listing its actions needs no further query. It is the most frequent read of all, so it is
-#: compiled once and fetches plain rows (`DriverStatement`), made into objects by `_detail_rows`:
+#: compiled once and fetches plain rows (`DriverStatement`), made into objects by `as_loaded`:
 #: the ORM's loading of the same rows cost more than the database spends on them.
 _ITEM_UNIT_EVIDENCE = DriverStatement(
     select(*_ITEMS.c, *(c.label(f"unit_{c.key}") for c in _UNITS.c),

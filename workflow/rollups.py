@@ -19,7 +19,7 @@ mark row orders the two kinds of writers: a flush reads it FOR SHARE, the worker
 FOR UPDATE, so an item changed while the mark moves is counted exactly once.
 
 `rebuild` recomputes both tables from the items (after a bulk load that bypassed the engine),
-`differences` compares them with a recount (tests, `sandan dashboards check`, bench/scale.py).
+`differences` compares them with a recount (tests, `sandan rollups check`, bench/scale.py).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.clock import as_utc
+from workflow.db import analyze, insert_many, upsert
 from workflow.models import ClosureCount, Item, OverdueCount, RollupMark
 
 OVERDUE = "overdue"
@@ -178,8 +178,7 @@ def _add(connection: Connection, table: Table, key: tuple[str, ...],
             for k, n in sorted(deltas.items()) if n]
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = upsert(connection, table)
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={"n": table.c.n + statement.excluded.n})
     connection.execute(statement, rows)
@@ -231,8 +230,7 @@ def _due_between(start: datetime | None, end: datetime) -> list[Any]:
 
 def _ensure_mark(connection: Connection) -> None:
     if connection.execute(select(_MARKS.c.name).where(_MARKS.c.name == OVERDUE)).first() is None:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        connection.execute(dialect.insert(_MARKS).values(name=OVERDUE, at=None)
+        connection.execute(upsert(connection, _MARKS).values(name=OVERDUE, at=None)
                            .on_conflict_do_nothing())
 
 
@@ -307,17 +305,7 @@ def rebuild(connection: Connection, mark: datetime) -> None:
     analyze(connection, _OVERDUE, _CLOSED)
 
 
-def analyze(connection: Connection, *tables: Table) -> None:
-    """Fresh planner statistics for tables just filled in bulk (PostgreSQL; SQLite plans without
-    them). Autovacuum would catch up within minutes, or never where it is off; until then the
-    planner keeps the statistics of the empty tables, and took 3 ms to scan every count row for
-    a board that needs a dozen (bench/dashboards.py at a million items)."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))
-
-
 def _insert(connection: Connection, table: Table, key: tuple[str, ...],
             counts: Iterable[tuple[Any, int]]) -> None:
-    rows = [{**dict(zip(key, k, strict=True)), "n": n} for k, n in sorted(counts) if n]
-    for start in range(0, len(rows), 10_000):
-        connection.execute(table.insert(), rows[start:start + 10_000])
+    insert_many(connection, table,
+                [{**dict(zip(key, k, strict=True)), "n": n} for k, n in sorted(counts) if n])

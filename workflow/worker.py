@@ -67,7 +67,7 @@ class Worker:
         as_of = now or self.rt.clock.now()
         swept = run_sweep(self.rt, as_of, stop=self.stop)
         if not self.stop.is_set():  # the dashboard's escalation forecast, as after this sweep
-            refresh_forecast(self.rt, now)
+            refresh_forecast(self.rt, as_of)
         with self.rt.write_connection() as connection:  # the dashboard's overdue counts
             rollups.advance_overdue(connection, as_of)
         delivered = deliver(self.rt, self.name)

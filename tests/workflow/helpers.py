@@ -34,3 +34,14 @@ def default_fields(kind: str) -> dict[str, object]:
 def attach(world: World, item_id: int, who: str = "handler_a", content: bytes = b"minutes") -> str:
     return attach_evidence(world.rt, world.person(who), item_id, "会议记录.pdf",
                            io.BytesIO(content)).sha256
+
+
+def planner_rows(world: World, *tables: str) -> tuple[dict[str, float], dict[str, float]]:
+    """(the rows PostgreSQL's planner statistics give each table, the rows it holds)."""
+    with world.rt.engine.connect() as connection:
+        believed = {name: float(rows) for name, rows in connection.exec_driver_sql(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%(tables)s)",
+            {"tables": list(tables)}).all()}
+        held = {t: float(connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one())
+                for t in tables}
+    return believed, held

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import World
 from tests.workflow.dashboard_helpers import build_county
+from tests.workflow.helpers import planner_rows
 from workflow.clock import FixedClock
 from workflow.config import Settings
 from workflow.errors import ConfigError, NotFound
@@ -184,13 +185,8 @@ def test_a_refresh_leaves_the_planner_statistics_of_what_it_stored(
     if backend != "postgresql":
         pytest.skip("planner statistics by ANALYZE are PostgreSQL's")
     assert refresh_forecast(world.rt)
-    with world.rt.engine.connect() as connection:
-        seen = dict(connection.exec_driver_sql(
-            "SELECT relname, reltuples FROM pg_class "
-            "WHERE relname IN ('forecast_escalations', 'forecast_counts')").all())
-        stored = {t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
-                  for t in seen}
-    assert all(stored.values()) and seen == {t: float(n) for t, n in stored.items()}
+    believed, held = planner_rows(world, "forecast_escalations", "forecast_counts")
+    assert all(held.values()) and believed == held
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon"])

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from tests.conftest import START, World
 from tests.workflow.dashboard_helpers import _close, build_county
+from tests.workflow.helpers import planner_rows
 from tests.workflow.sweep_helpers import issue
 from web.cli import cli
 from workflow import rollups
@@ -166,13 +167,8 @@ def test_a_rebuild_leaves_the_planner_statistics_of_what_it_wrote(
         connection.exec_driver_sql("ANALYZE overdue_counts, closure_counts")
     with world.rt.write_connection() as connection:
         rollups.rebuild(connection, world.rt.clock.now())
-    with world.rt.engine.connect() as connection:
-        seen = dict(connection.exec_driver_sql(
-            "SELECT relname, reltuples FROM pg_class "
-            "WHERE relname IN ('overdue_counts', 'closure_counts')").all())
-        stored = {t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
-                  for t in seen}
-    assert all(stored.values()) and seen == {t: float(n) for t, n in stored.items()}
+    believed, held = planner_rows(world, "overdue_counts", "closure_counts")
+    assert all(held.values()) and believed == held
 
 
 def test_closing_while_the_mark_moves_counts_each_item_once(

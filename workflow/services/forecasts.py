@@ -37,20 +37,18 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
-    insert,
     literal_column,
     null,
     select,
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.access import subtree_bounds
 from workflow.clock import as_utc
-from workflow.db import DriverStatement, UTCDateTime
+from workflow.db import DriverStatement, UTCDateTime, analyze, insert_many, upsert
 from workflow.models import ForecastCount, ForecastEscalation, ForecastSnapshot, Item
-from workflow.rollups import analyze, ancestors
+from workflow.rollups import ancestors
 from workflow.runtime import Runtime
 from workflow.services.sweep_events import Action
 from workflow.services.sweeps import forecast
@@ -169,10 +167,9 @@ def _replace(rt: Runtime, connection: Connection, snapshot: dict[str, Any],
     else:
         connection.execute(update(ForecastSnapshot).where(_SNAPSHOTS.c.name == ESCALATIONS)
                            .values(snapshot))
-    for model, values in ((ForecastEscalation, rows), (ForecastCount, counts)):
-        connection.execute(delete(model))
-        for start in range(0, len(values), 10_000):
-            connection.execute(insert(model), values[start:start + 10_000])
+    for table, values in ((_ENTRIES, rows), (_COUNTS, counts)):
+        connection.execute(delete(table))
+        insert_many(connection, table, values)
     analyze(connection, _ENTRIES, _COUNTS)  # visible with the rows, at COMMIT
     return True
 
@@ -187,8 +184,7 @@ def _stored_as_of(connection: Connection, *, lock: bool = False) -> datetime | N
 def _insert_snapshot(connection: Connection, snapshot: dict[str, Any]) -> bool:
     """The first snapshot row; on PostgreSQL a concurrent first insert waits for this one's
     transaction and then inserts nothing."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(_SNAPSHOTS).values(name=ESCALATIONS, **snapshot)
+    statement = (upsert(connection, _SNAPSHOTS).values(name=ESCALATIONS, **snapshot)
                  .on_conflict_do_nothing().returning(_SNAPSHOTS.c.name))
     return connection.execute(statement).first() is not None
 
